@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/garage-release/garage-release/ci/pipeline"
+)
+
+// commandNames is the order commands are listed in.
+var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "index"}
+
+func commandOrder(name string) int {
+	for i, n := range commandNames {
+		if n == name {
+			return i
+		}
+	}
+	return len(commandNames)
+}
+
+func commands() map[string]command {
+	all := map[string]command{}
+	for _, list := range [][]command{stageCommands(), publishCommands()} {
+		for _, c := range list {
+			all[c.name] = c
+		}
+	}
+	return all
+}
+
+// stageCommands run stages of the pipeline on the engine.
+func stageCommands() []command {
+	stage := func(name, summary string, st pipeline.Stages, extra func(*pflag.FlagSet, *options)) command {
+		return command{
+			name: name, summary: summary,
+			flags: func(fs *pflag.FlagSet, o *options) {
+				projectFlags(fs, o)
+				versionFlags(fs, o)
+				if extra != nil {
+					extra(fs, o)
+				}
+			},
+			run: func(ctx context.Context, e *env, o *options) error {
+				c, err := connect(ctx, e, o)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				_, err = runStages(ctx, c, e, o, st)
+				return err
+			},
+		}
+	}
+	return []command{
+		{
+			name:    "release",
+			summary: "everything: checks, tests, static builds, smoke tests, image, docs, release page; --publish uploads it",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				projectFlags(fs, o)
+				versionFlags(fs, o)
+				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
+				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
+				s3FlagSet(fs, o)
+				registryFlagSet(fs, o)
+			},
+			run: runRelease,
+		},
+		stage("check", "cargo fmt --check and cargo clippy -D warnings", pipeline.Stages{Check: true}, nil),
+		stage("test", "debug build, unit tests and integration tests", pipeline.Stages{Test: true}, nil),
+		stage("build", "static release binaries, ELF-verified, with SHA256SUMS and manifest.json", pipeline.Stages{Build: true}, nil),
+		stage("image", "the multi-platform image as an OCI tarball (dist/image.tar)", pipeline.Stages{Build: true, Image: true}, nil),
+		stage("docs", "the documentation site with mdBook (dist/docs/)", pipeline.Stages{Docs: true}, nil),
+		{
+			name:    "toolchain",
+			summary: "build the toolchain image (Debian's Rust with std for every target); --publish REF pushes it",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				engineFlags(fs, o)
+				fs.StringVar(&o.pushRef, "publish", "", "push the toolchain image to this reference (use it later with --toolchain-image)")
+				fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry")
+			},
+			run: runToolchain,
+		},
+	}
+}
+
+func runToolchain(ctx context.Context, e *env, o *options) error {
+	c, err := connect(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	start := time.Now()
+	tc := pipeline.Toolchain(c, pipeline.ToolchainConfig{
+		BaseImage: o.baseImage, DebianMirror: o.debianMirror, Image: o.toolchainImage,
+	})
+	fmt.Fprintln(e.stderr, "Building the toolchain (cached by the engine once built)...")
+	out, err := tc.WithExec([]string{"sh", "-c", "rustc --version; cargo --version; ls $(rustc --print sysroot)/lib/rustlib"}).Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("toolchain: %s", pipeline.Describe(err))
+	}
+	fmt.Fprintf(e.stderr, "%sToolchain ready in %s.\n", out, time.Since(start).Round(100*time.Millisecond))
+	if o.pushRef != "" {
+		ref, err := withRegistryAuth(c, e, tc, o.pushRef).Publish(ctx, o.pushRef)
+		if err != nil {
+			return fmt.Errorf("push toolchain to %s: %s", o.pushRef, pipeline.Describe(err))
+		}
+		fmt.Fprintf(e.stdout, "%s\n", ref)
+	}
+	return nil
+}

@@ -1,0 +1,342 @@
+package main
+
+// End-to-end tests: the real pipeline on a real Dagger engine. They run when
+// an engine is reachable (_EXPERIMENTAL_DAGGER_RUNNER_HOST or
+// DAGGER_SESSION_PORT set) and skip with a one-line reason otherwise.
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/elfcheck"
+	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// requireEngine skips the test when no engine is reachable.
+func requireEngine(t *testing.T) {
+	t.Helper()
+	if os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST") == "" && os.Getenv("DAGGER_SESSION_PORT") == "" {
+		t.Skip("no Dagger engine: set _EXPERIMENTAL_DAGGER_RUNNER_HOST or run under 'dagger run'")
+	}
+}
+
+// runCLI runs the CLI in-process with captured output.
+func runCLI(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: dir}
+	code = run(context.Background(), e, args)
+	return code, out.String(), errb.String()
+}
+
+// testWriter shows the CLI's progress in `go test -v`.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// copyExample writes the bundled example to a fresh folder.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(example.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, p), 0o755)
+		}
+		data, err := example.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestE2EReleaseExample(t *testing.T) {
+	requireEngine(t)
+	work := t.TempDir()
+	const tag = "v0.0.1-e2e"
+	// A namespace of its own makes the first run build for real.
+	ns := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	code, _, stderr := runCLI(t, work, "release", "--tag", tag, "--commit", strings.Repeat("ab", 20), "--out", "dist", "--cache-namespace", ns)
+	if code != 0 {
+		t.Fatalf("release exited %d", code)
+	}
+	if !strings.Contains(stderr, "releasing the bundled example") {
+		t.Errorf("release did not say it releases the bundled example")
+	}
+	dist := filepath.Join(work, "dist")
+	checkDist(t, dist, tag, target.All)
+
+	// A second run with no change is served from the engine's cache: the
+	// build step did not run again (the engine appends a line to each
+	// target's build log only when it really runs the build).
+	code, _, _ = runCLI(t, work, "release", "--tag", tag, "--commit", strings.Repeat("ab", 20), "--out", "dist2", "--cache-namespace", ns)
+	if code != 0 {
+		t.Fatalf("second release exited %d", code)
+	}
+	a, b := readFile(t, filepath.Join(dist, manifest.SumsName)), readFile(t, filepath.Join(work, "dist2", manifest.SumsName))
+	if !bytes.Equal(a, b) {
+		t.Errorf("second run produced different binaries:\n%s\n%s", a, b)
+	}
+	for _, tg := range target.All {
+		if n := buildCount(t, ns, tg); n != 1 {
+			t.Errorf("%s was built %d times in two runs with no change, want 1", tg.Name, n)
+		}
+	}
+}
+
+// buildCount reads how many times the engine ran t's build in namespace ns.
+func buildCount(t *testing.T, ns string, tg target.Target) int {
+	t.Helper()
+	ctx := context.Background()
+	c, err := dagger.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := ns + "-kvstore-target-" + tg.Triple
+	out, err := c.Container().From(pipeline.DefaultBaseImage).
+		WithMountedCache("/t", c.CacheVolume(key)).
+		WithEnvVariable("READ_AT", time.Now().String()). // never cached
+		WithExec([]string{"sh", "-c", "cat /t/" + pipeline.BuildLog + " 2>/dev/null || true"}).
+		Stdout(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(strings.Fields(out)) / 2
+}
+
+// checkDist checks everything a user finds in dist/ after a release.
+func checkDist(t *testing.T, dist, version string, targets []target.Target) {
+	t.Helper()
+	m, err := manifest.Parse(readFile(t, filepath.Join(dist, manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != version || m.Binary != "kvstore" || len(m.Targets) != len(targets) {
+		t.Fatalf("manifest: version %q binary %q %d targets", m.Version, m.Binary, len(m.Targets))
+	}
+	// SHA256SUMS is accepted by the real sha256sum -c.
+	cmd := exec.Command("sha256sum", "-c", manifest.SumsName)
+	cmd.Dir = dist
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("sha256sum -c: %v\n%s", err, out)
+	}
+	sums, err := manifest.ParseSums(readFile(t, filepath.Join(dist, manifest.SumsName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		p := filepath.Join(dist, tg.Triple, "kvstore")
+		data := readFile(t, p)
+		if err := elfcheck.Check(data, tg); err != nil {
+			t.Errorf("%s: %v", tg.Name, err)
+		}
+		sum := sha256.Sum256(data)
+		if sums[tg.Triple+"/kvstore"] != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: SHA256SUMS does not match the binary", tg.Name)
+		}
+		if !bytes.Contains(data, []byte(version)) {
+			t.Errorf("%s: the binary does not contain its version %q", tg.Name, version)
+		}
+		// The host is amd64: its own binaries (and i386 ones) run natively.
+		if tg.Native() {
+			out, err := exec.Command(p, "--version").Output()
+			if err != nil || strings.TrimSpace(string(out)) != "kvstore "+version {
+				t.Errorf("%s --version: %q, %v", tg.Name, out, err)
+			}
+		}
+	}
+	checkImageTarball(t, filepath.Join(dist, "image.tar"), targets)
+	if page := string(readFile(t, filepath.Join(dist, "docs", "index.html"))); !strings.Contains(page, "kvstore") {
+		t.Errorf("docs/index.html does not mention kvstore")
+	}
+	page := string(readFile(t, filepath.Join(dist, "index.html")))
+	for _, tg := range targets {
+		if !strings.Contains(page, tg.Triple+"/kvstore") {
+			t.Errorf("index.html has no link to %s", tg.Triple)
+		}
+	}
+	if !strings.Contains(page, version) {
+		t.Errorf("index.html does not name %s", version)
+	}
+}
+
+// checkImageTarball reads the OCI layout in image.tar: an index with one
+// manifest per platform.
+func checkImageTarball(t *testing.T, path string, targets []target.Target) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	blobs := map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Size < 1<<20 {
+			data, _ := io.ReadAll(tr)
+			blobs[strings.TrimPrefix(h.Name, "./")] = data
+		}
+	}
+	type desc struct {
+		MediaType string `json:"mediaType"`
+		Digest    string `json:"digest"`
+		Platform  *struct {
+			OS, Architecture, Variant string
+		} `json:"platform"`
+		Manifests []desc `json:"manifests"`
+	}
+	var idx desc
+	if err := json.Unmarshal(blobs["index.json"], &idx); err != nil {
+		t.Fatalf("image.tar index.json: %v", err)
+	}
+	// index.json may point at a nested image index holding the platforms.
+	list := idx.Manifests
+	if len(list) == 1 && list[0].Platform == nil {
+		var inner desc
+		if err := json.Unmarshal(blobs["blobs/sha256/"+strings.TrimPrefix(list[0].Digest, "sha256:")], &inner); err == nil && len(inner.Manifests) > 0 {
+			list = inner.Manifests
+		}
+	}
+	var got []string
+	for _, d := range list {
+		if d.Platform != nil {
+			p := d.Platform.OS + "/" + d.Platform.Architecture
+			if d.Platform.Variant != "" {
+				p += "/" + d.Platform.Variant
+			}
+			got = append(got, p)
+		}
+	}
+	want := target.Platforms(targets)
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("image platforms %v, want %v", got, want)
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestE2EBrokenExample plants one fault at a time and checks that release
+// fails, names the stage and the cause, and exports nothing.
+func TestE2EBrokenExample(t *testing.T) {
+	requireEngine(t)
+	cases := []struct {
+		name  string
+		plant func(t *testing.T, dir string)
+		stage string // the stage the summary must name as failed
+		cause string // text the error output must contain
+	}{
+		{
+			name: "clippy error",
+			plant: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "src", "lib.rs"),
+					"\npub fn planted_lint(v: &[u8]) -> bool {\n    v.len() == 0\n}\n")
+			},
+			stage: "check", cause: "len_zero",
+		},
+		{
+			name: "failing test",
+			plant: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "tests", "api.rs"),
+					"\n#[test]\nfn planted_failure() {\n    assert_eq!(1 + 1, 3, \"planted failure\");\n}\n")
+			},
+			stage: "test", cause: "planted_failure",
+		},
+		{
+			name: "dynamic link",
+			plant: func(t *testing.T, dir string) {
+				// The program interpreter makes the amd64 binary dynamic.
+				writeFile(t, filepath.Join(dir, "build.rs"), `fn main() {
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        println!("cargo:rustc-link-arg-bins=-Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2");
+    }
+}
+`)
+			},
+			stage: "verify amd64", cause: "program interpreter",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyExample(t)
+			tc.plant(t, dir)
+			code, _, stderr := runCLI(t, dir, "release", "--tag", "v0.0.2-broken", "--out", "dist")
+			if code != exitFailure {
+				t.Fatalf("release exited %d, want %d", code, exitFailure)
+			}
+			if !strings.Contains(stderr, tc.stage+" failed") {
+				t.Errorf("output does not say %q failed", tc.stage)
+			}
+			if !strings.Contains(stderr, tc.cause) {
+				t.Errorf("output does not show the cause %q", tc.cause)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "dist")); !os.IsNotExist(err) {
+				t.Errorf("a failed release left dist/ behind")
+			}
+		})
+	}
+}
+
+func appendFile(t *testing.T, p, text string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, p, text string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

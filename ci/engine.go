@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/version"
+)
+
+// engineHelp tells how to provide an engine; it is shown whenever the
+// engine cannot be reached or the connection drops.
+const engineHelp = `garage-release needs a Dagger engine (v0.21.8). Either:
+  - have Docker running: the Dagger Go SDK then starts an engine by itself;
+  - set _EXPERIMENTAL_DAGGER_RUNNER_HOST to a running engine
+    (for example unix:///run/dagger/engine.sock or tcp://host:port),
+    with the dagger CLI on PATH or in _EXPERIMENTAL_DAGGER_CLI_BIN;
+  - or run under 'dagger run go run ./ci ...' (it sets DAGGER_SESSION_PORT).`
+
+// engineError marks errors about reaching the engine itself.
+type engineError struct{ err error }
+
+func (e *engineError) Error() string {
+	return fmt.Sprintf("no Dagger engine reachable: %v\n%s", e.err, engineHelp)
+}
+func (e *engineError) Unwrap() error { return e.err }
+
+// connect opens the engine session. The engine's own log goes to stderr
+// only with --verbose: our progress lines are what a user reads.
+func connect(ctx context.Context, e *env, o *options) (*dagger.Client, error) {
+	var opts []dagger.ClientOpt
+	if o.verbose {
+		opts = append(opts, dagger.WithLogOutput(e.stderr))
+	}
+	c, err := dagger.Connect(ctx, opts...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &engineError{err: err}
+	}
+	return c, nil
+}
+
+// newPipeline uploads the source and returns the pipeline for o.
+func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, error) {
+	var src *dagger.Directory
+	if o.projectDir == "" {
+		fmt.Fprintln(e.stderr, "No Cargo.toml here and no --source: releasing the bundled example project (ci/example).")
+		dir, err := pipeline.DirectoryFromFS(c, example.FS)
+		if err != nil {
+			return nil, err
+		}
+		src = dir
+	} else {
+		// Only what cargo needs: target/, .git/ or dist/ would change the
+		// cache key on every run and rebuild every target.
+		src = c.Host().Directory(o.projectDir, dagger.HostDirectoryOpts{Include: o.project.Include()})
+	}
+	class := string(o.version.Class)
+	fmt.Fprintf(e.stderr, "Project %s, binary %s, version %s (%s, from %s), targets %s\n",
+		o.project.Name, o.project.Binary, o.version.Version, class, o.version.Source, targetNames(o))
+	return pipeline.New(c, pipeline.Config{
+		Source:         src,
+		Project:        o.project,
+		Targets:        o.targetList,
+		Version:        o.version.Version,
+		Class:          class,
+		Commit:         o.version.Commit,
+		Date:           releaseDate(e),
+		BaseImage:      o.baseImage,
+		ToolchainImage: o.toolchainImage,
+		DebianMirror:   o.debianMirror,
+		CacheNamespace: o.cacheNamespace,
+		Jobs:           o.jobs,
+		Progress:       e.stderr,
+	})
+}
+
+// releaseDate honours SOURCE_DATE_EPOCH, so a rebuild can reproduce dist/
+// byte for byte.
+func releaseDate(e *env) time.Time {
+	if s := e.getenv("SOURCE_DATE_EPOCH"); s != "" {
+		var sec int64
+		if _, err := fmt.Sscan(s, &sec); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+func targetNames(o *options) string {
+	s := ""
+	for i, t := range o.targetList {
+		if i > 0 {
+			s += ","
+		}
+		s += t.Name
+	}
+	return s
+}
+
+// runStages runs stages, prints the summary and exports dist/ on success.
+func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pipeline.Stages) (*pipeline.Result, error) {
+	p, err := newPipeline(c, e, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Run(ctx, st)
+	fmt.Fprintln(e.stderr, "\nSummary:")
+	if res != nil {
+		res.Report.Summary(e.stderr)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("interrupted after %s: nothing was exported or published", res.Report.Elapsed().Round(time.Millisecond))
+		}
+		var se *pipeline.StageError
+		if !errors.As(err, &se) {
+			// Not a stage's own failure: most likely the engine went away.
+			return res, &engineError{err: err}
+		}
+		return res, fmt.Errorf("%s failed; nothing was exported or published", se.Name())
+	}
+	if res.Dist != nil {
+		if err := exportDist(ctx, res.Dist, outDir(e, o)); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(e.stderr, "\nWrote %s in %s:\n", outDir(e, o), res.Report.Elapsed().Round(100*time.Millisecond))
+		listDist(e.stderr, outDir(e, o))
+	}
+	return res, nil
+}
+
+func outDir(e *env, o *options) string {
+	if filepath.IsAbs(o.out) {
+		return o.out
+	}
+	return filepath.Join(e.workdir, o.out)
+}
+
+// exportDist writes dir to out as a whole: it is exported next to out
+// first and swapped in only when complete, so a failed or interrupted
+// export never leaves a dist/ that looks finished.
+func exportDist(ctx context.Context, dir *dagger.Directory, out string) error {
+	tmp := out + ".partial"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if _, err := dir.Export(ctx, tmp, dagger.DirectoryExportOpts{Wipe: true}); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("export %s: %w", out, err)
+	}
+	old := out + ".old"
+	os.RemoveAll(old)
+	if err := os.Rename(out, old); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("replace %s: %w", out, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("replace %s: %w", out, err)
+	}
+	return os.RemoveAll(old)
+}
+
+func listDist(w io.Writer, out string) {
+	filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, path)
+		if filepath.Dir(rel) != "docs" && !hasPrefixDir(rel, "docs") {
+			info, _ := d.Info()
+			fmt.Fprintf(w, "  %-48s %10d bytes\n", rel, info.Size())
+		}
+		return nil
+	})
+	if _, err := os.Stat(filepath.Join(out, "docs", "index.html")); err == nil {
+		fmt.Fprintf(w, "  %-48s\n", "docs/ (the documentation site)")
+	}
+}
+
+func hasPrefixDir(rel, dir string) bool {
+	return len(rel) > len(dir) && rel[:len(dir)+1] == dir+"/"
+}
+
+// publishable refuses versions that cannot be published.
+func publishable(o *options) error {
+	if o.version.Version == version.DefaultVersion {
+		return usagef("no version to publish: pass --tag or --commit, or run in a git checkout or a CI job")
+	}
+	return nil
+}

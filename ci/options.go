@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/version"
+)
+
+// options holds every flag of every command; each command registers the
+// ones it takes.
+type options struct {
+	set map[string]bool // flags given on the command line
+
+	// The project and how to run it on the engine.
+	source, out                  string
+	targets, features            []string
+	binary                       string
+	tag, commit                  string
+	jobs                         int
+	toolchainImage, debianMirror string
+	baseImage, cacheNamespace    string
+	verbose                      bool
+
+	// Publishing.
+	publish   bool
+	force     bool
+	s3        s3Flags
+	registry  string // image repository prefix: host[:port]/namespace
+	imageName string
+	insecure  bool   // plain-http registry (tests, local registries)
+	dist      string // publish: the dist/ folder to publish
+	from, to  string // promote
+	json      bool   // plan
+	pushRef   string // toolchain --publish REF
+
+	// Derived by prepare.
+	project    project.Settings
+	projectDir string // "" for the bundled example
+	targetList []target.Target
+	version    version.Info
+}
+
+type s3Flags struct {
+	endpoint, bucket, prefix, region string
+	insecure                         bool
+}
+
+// projectFlags are shared by every command that works on a project.
+func projectFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.source, "source", "", "the Rust project to release (a folder with Cargo.toml); default: the current folder if it has one, else the bundled example")
+	fs.StringVar(&o.out, "out", "dist", "where results are written (replaced as a whole, only on success)")
+	fs.StringSliceVar(&o.targets, "targets", nil, "targets to build, comma-separated: "+strings.Join(target.Names(), ", ")+" (default: the project's, else all)")
+	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
+	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
+	fs.IntVar(&o.jobs, "jobs", 0, "at most this many checks, tests and builds at once (0: no limit)")
+	engineFlags(fs, o)
+}
+
+// versionFlags choose the version when CI variables and git should not.
+func versionFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.tag, "tag", "", "release this tag (default: from the CI provider's variables, else git)")
+	fs.StringVar(&o.commit, "commit", "", "the commit being released, 40 hex digits (default: from CI variables, else git)")
+}
+
+// engineFlags tune how stages run on the engine.
+func engineFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.toolchainImage, "toolchain-image", "", "pull this toolchain image (from 'toolchain --publish') instead of building it")
+	fs.StringVar(&o.debianMirror, "debian-mirror", "", "Debian archive URL for the pinned Rust std packages (default: the base image's apt source)")
+	fs.StringVar(&o.baseImage, "base-image", "", "base image of every container (default: debian:trixie)")
+	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
+}
+
+func s3FlagSet(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.s3.endpoint, "s3-endpoint", "", "S3 endpoint, host:port or URL (env S3_ENDPOINT)")
+	fs.StringVar(&o.s3.bucket, "s3-bucket", "", "S3 bucket (env S3_BUCKET)")
+	fs.StringVar(&o.s3.prefix, "s3-prefix", "", "key prefix inside the bucket (env S3_PREFIX)")
+	fs.StringVar(&o.s3.region, "s3-region", "", "S3 region (env S3_REGION, default garage)")
+	fs.BoolVar(&o.s3.insecure, "s3-insecure", false, "plain http to the S3 endpoint (default: https unless the endpoint URL says http)")
+}
+
+func registryFlagSet(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.registry, "registry", "", "image repository prefix, host[:port]/namespace (env REGISTRY); empty: no image is pushed")
+	fs.StringVar(&o.imageName, "image", "", "image name under --registry (default: from Cargo.toml, else the binary)")
+	fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry (a local test registry)")
+}
+
+// needsProject says which commands work on a Rust project.
+func needsProject(cmd string) bool {
+	switch cmd {
+	case "toolchain", "publish", "promote", "index":
+		return false
+	}
+	return true
+}
+
+// prepare checks the flags against each other and the disk, before
+// anything is started, and fills the derived fields.
+func (o *options) prepare(e *env, cmd string) error {
+	if o.jobs < 0 {
+		return fmt.Errorf("--jobs %d: give 0 (no limit) or a positive number", o.jobs)
+	}
+	for _, p := range []struct{ flag, val string }{{"--out", o.out}, {"--dist", o.dist}} {
+		if p.val != "" && strings.TrimSpace(p.val) == "" {
+			return fmt.Errorf("%s is blank", p.flag)
+		}
+	}
+	if !needsProject(cmd) {
+		return nil
+	}
+	if err := o.loadProject(e); err != nil {
+		return err
+	}
+	if o.set["binary"] {
+		o.project.Binary = o.binary
+	}
+	if o.set["features"] {
+		o.project.Features = o.features
+	}
+	if o.set["targets"] {
+		o.project.Targets = o.targets
+	}
+	if o.imageName != "" {
+		o.project.Image = o.imageName
+	}
+	if err := o.project.Validate(); err != nil {
+		return err
+	}
+	ts, err := target.Parse(o.project.Targets)
+	if err != nil {
+		return err
+	}
+	o.targetList = ts
+	info, err := version.Detect(version.Options{Tag: o.tag, Commit: o.commit, Getenv: e.getenv, Dir: o.projectDir})
+	if err != nil {
+		return err
+	}
+	o.version = info
+	return nil
+}
+
+// loadProject finds the project: --source, else a Cargo.toml in the
+// current folder, else the bundled example.
+func (o *options) loadProject(e *env) error {
+	dir := o.source
+	if dir == "" {
+		if _, err := os.Stat(filepath.Join(e.workdir, "Cargo.toml")); err == nil {
+			dir = e.workdir
+		}
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join(e.workdir, dir)
+	}
+	if dir == "" {
+		data, err := example.FS.ReadFile("Cargo.toml")
+		if err != nil {
+			return err
+		}
+		s, err := project.Parse(data, example.FS)
+		if err != nil {
+			return fmt.Errorf("bundled example: %w", err)
+		}
+		o.project = s
+		return nil
+	}
+	s, err := project.Load(dir)
+	if err != nil {
+		return err
+	}
+	o.project, o.projectDir = s, dir
+	return nil
+}

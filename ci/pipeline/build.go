@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/elfcheck"
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// ReleaseRustFlags are the flags of every release build: a static binary,
+// and build paths remapped so that the binary is byte-identical whatever
+// the machine and folder it was built in.
+const ReleaseRustFlags = "-C target-feature=+crt-static --remap-path-prefix=/src=. --remap-path-prefix=/cargo=cargo"
+
+// BuildLog is the file, in each target's target/ cache volume, that gets a
+// line every time the engine actually runs that target's release build.
+const BuildLog = "garage-release-builds.log"
+
+// TargetCacheKey is the name of the cache volume holding t's target/.
+func (p *Pipeline) TargetCacheKey(t target.Target) string { return p.cacheKey("target", t.Triple) }
+
+// BuildContainer is the container after the release build of t; the binary
+// is at /out/<binary>.
+func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
+	bin := p.cfg.Project.Binary
+	args := append([]string{"cargo", "build", "--release", "--target", t.Triple, "--bin", bin}, p.cargoArgs()...)
+	// Always passing --target keeps RUSTFLAGS off build scripts and proc
+	// macros, which must stay dynamic host programs.
+	return p.cargo(p.Toolchain(), t.Triple).
+		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
+		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", ReleaseRustFlags).
+		WithEnvVariable("GIT_VERSION", p.cfg.Version).
+		WithExec(args).
+		// The target/ directory is a cache volume, outside the container's
+		// result: copy the binary out so it becomes part of it. The line
+		// appended to BuildLog counts the builds the engine really ran (a
+		// cached release appends nothing).
+		WithExec([]string{"sh", "-c", `mkdir -p /out && cp "$1" /out/ && echo "$GIT_VERSION $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$2"`, "copy-binary",
+			"/target/" + t.Triple + "/release/" + bin, "/target/" + BuildLog})
+}
+
+// Build returns the static release binary for t.
+func (p *Pipeline) Build(t target.Target) *dagger.File {
+	return p.BuildContainer(t).File("/out/" + p.cfg.Project.Binary)
+}
+
+// Verify reads the binary back from the engine, proves it static for t with
+// debug/elf, and returns its manifest entry (size and sha256 of exactly the
+// bytes checked).
+func (p *Pipeline) Verify(ctx context.Context, t target.Target, bin *dagger.File) (manifest.Artifact, error) {
+	data, err := p.readFile(ctx, bin)
+	if err != nil {
+		return manifest.Artifact{}, err
+	}
+	if err := elfcheck.Check(data, t); err != nil {
+		return manifest.Artifact{}, err
+	}
+	sum := sha256.Sum256(data)
+	return manifest.Artifact{
+		Target:   t.Name,
+		Triple:   t.Triple,
+		Platform: t.Platform,
+		Path:     t.BinaryPath(p.cfg.Project.Binary),
+		Size:     int64(len(data)),
+		SHA256:   hex.EncodeToString(sum[:]),
+	}, nil
+}
+
+// readFile returns a file's bytes. File.Contents carries a string, which
+// would mangle a binary's bytes, so the file crosses as base64 text.
+func (p *Pipeline) readFile(ctx context.Context, f *dagger.File) ([]byte, error) {
+	text, err := p.c.Container().From(p.cfg.BaseImage).
+		WithMountedFile("/in", f).
+		WithExec([]string{"base64", "-w0", "/in"}, dagger.ContainerWithExecOpts{RedirectStdout: "/out.b64"}).
+		File("/out.b64").
+		Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil {
+		return nil, fmt.Errorf("decode binary: %w", err)
+	}
+	return data, nil
+}

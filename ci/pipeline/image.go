@@ -1,0 +1,28 @@
+package pipeline
+
+import (
+	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// Image returns the image for one target: scratch plus the static binary.
+// Nothing runs in it, so a foreign platform needs no emulation.
+func (p *Pipeline) Image(t target.Target, bin *dagger.File) *dagger.Container {
+	s := p.cfg.Project
+	ctr := p.c.Container(dagger.ContainerOpts{Platform: dagger.Platform(t.Platform)}).
+		WithFile("/"+s.Binary, bin, dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithEntrypoint(s.ImageEntrypoint()).
+		WithLabel("org.opencontainers.image.title", s.ImageName()).
+		WithLabel("org.opencontainers.image.version", p.cfg.Version)
+	if p.cfg.Commit != "" {
+		ctr = ctr.WithLabel("org.opencontainers.image.revision", p.cfg.Commit)
+	}
+	return ctr
+}
+
+// ImageTarball packages per-platform images as one multi-platform OCI
+// tarball (an index with one manifest per platform).
+func (p *Pipeline) ImageTarball(variants []*dagger.Container) *dagger.File {
+	return p.c.Container().AsTarball(dagger.ContainerAsTarballOpts{PlatformVariants: variants})
+}

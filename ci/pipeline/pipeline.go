@@ -1,0 +1,173 @@
+// Package pipeline is garage-release's release DAG on a Dagger engine.
+//
+// Every stage is a lazy, pure builder: it takes Dagger objects and options
+// and returns a *dagger.Container, *dagger.Directory or *dagger.File without
+// running anything. Only the leaf calls (Verify, Release, the Run* helpers)
+// take a context and make the engine work. The package never touches the
+// host: the front ends (ci/main.go and the Dagger module) read flags, upload
+// the source, export results and publish.
+//
+// A maintainer can compose the stages differently in their own main; see
+// the package example.
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// DefaultBaseImage is the only image the pipeline pulls: everything else is
+// installed on it from Debian's archive, or built from scratch.
+const DefaultBaseImage = "debian:trixie"
+
+// Config is everything a pipeline needs besides the engine client.
+type Config struct {
+	// Source is the Rust project (only the files cargo needs; see
+	// project.Settings.Include).
+	Source *dagger.Directory
+	// Project holds the release settings, flags already applied.
+	Project project.Settings
+	// Targets to build; empty means the project's targets (or all).
+	Targets []target.Target
+	// Version is the release version (tag, 40-hex commit or "dev"); Class
+	// is "stable", "extra" or "development"; Commit may be empty.
+	Version, Class, Commit string
+	// Date is recorded in the manifest.
+	Date time.Time
+	// BaseImage replaces DefaultBaseImage.
+	BaseImage string
+	// ToolchainImage, when set, is pulled instead of building the toolchain.
+	ToolchainImage string
+	// DebianMirror overrides the archive the pinned Rust std packages are
+	// fetched from; by default the base image's own apt source is used.
+	DebianMirror string
+	// CacheNamespace prefixes every cache volume; a fresh one gives a cold
+	// build without deleting anyone's caches.
+	CacheNamespace string
+	// CacheBust, when set, is added to the toolchain and build steps so the
+	// engine cannot reuse their earlier results (for benchmarks).
+	CacheBust string
+	// Jobs limits how many heavy stages (checks, tests, builds, smoke tests)
+	// run at once; 0 means no limit.
+	Jobs int
+	// Progress receives one line per stage start and end; nil discards.
+	Progress io.Writer
+}
+
+// Pipeline builds the stages of one release.
+type Pipeline struct {
+	c         *dagger.Client
+	cfg       Config
+	toolchain *dagger.Container
+}
+
+// New checks cfg and returns a pipeline. It does not contact the engine.
+func New(c *dagger.Client, cfg Config) (*Pipeline, error) {
+	if c == nil {
+		return nil, fmt.Errorf("pipeline: no Dagger client")
+	}
+	if cfg.Source == nil {
+		return nil, fmt.Errorf("pipeline: no source directory")
+	}
+	if err := cfg.Project.Validate(); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	if len(cfg.Targets) == 0 {
+		ts, err := target.Parse(cfg.Project.Targets)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: %w", err)
+		}
+		cfg.Targets = ts
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.Class == "" {
+		cfg.Class = "development"
+	}
+	if cfg.Date.IsZero() {
+		cfg.Date = time.Now().UTC()
+	}
+	if cfg.BaseImage == "" {
+		cfg.BaseImage = DefaultBaseImage
+	}
+	if cfg.CacheNamespace == "" {
+		cfg.CacheNamespace = "garage-release"
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	// Built once here (lazily: nothing runs yet) so that every stage shares
+	// the same toolchain object.
+	tc := Toolchain(c, ToolchainConfig{
+		BaseImage: cfg.BaseImage, DebianMirror: cfg.DebianMirror,
+		Image: cfg.ToolchainImage, CacheBust: cfg.CacheBust,
+	})
+	return &Pipeline{c: c, cfg: cfg, toolchain: tc}, nil
+}
+
+// Config returns the pipeline's configuration with defaults filled in.
+func (p *Pipeline) Config() Config { return p.cfg }
+
+// Client returns the engine client the stages are built on.
+func (p *Pipeline) Client() *dagger.Client { return p.c }
+
+// cache returns a cache volume private to this project and namespace. Each
+// target gets its own target/ volume: a shared one would serialise the
+// concurrent builds on cargo's lock.
+func (p *Pipeline) cache(parts ...string) *dagger.CacheVolume {
+	return p.c.CacheVolume(p.cacheKey(parts...))
+}
+
+func (p *Pipeline) cacheKey(parts ...string) string {
+	return p.cfg.CacheNamespace + "-" + sanitize(p.cfg.Project.Name) + "-" + strings.Join(parts, "-")
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// cargo is the toolchain with the source mounted and cargo's caches set up.
+// profile names the target/ volume ("check", "test", or a target's triple).
+func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Container {
+	ctr := base.
+		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
+		WithMountedCache("/cargo/git", p.cache("cargo-git")).
+		WithEnvVariable("CARGO_HOME", "/cargo").
+		WithMountedCache("/target", p.cache("target", profile)).
+		WithEnvVariable("CARGO_TARGET_DIR", "/target").
+		WithEnvVariable("CARGO_TERM_COLOR", "never").
+		WithMountedDirectory("/src", p.cfg.Source).
+		WithWorkdir("/src")
+	if p.cfg.CacheBust != "" {
+		ctr = ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_BUST", p.cfg.CacheBust)
+	}
+	return ctr
+}
+
+// cargoArgs returns the flags every cargo command of the project shares.
+func (p *Pipeline) cargoArgs() []string {
+	var args []string
+	if p.cfg.Project.Locked {
+		args = append(args, "--locked")
+	}
+	if p.cfg.Project.Package != "" {
+		args = append(args, "--package", p.cfg.Project.Package)
+	}
+	if len(p.cfg.Project.Features) > 0 {
+		args = append(args, "--features", strings.Join(p.cfg.Project.Features, ","))
+	}
+	return args
+}

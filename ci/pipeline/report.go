@@ -1,0 +1,236 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"dagger.io/dagger"
+)
+
+// Status is the outcome of one stage.
+type Status string
+
+// The outcomes a stage can have.
+const (
+	StatusOK       Status = "ok"
+	StatusFailed   Status = "failed"
+	StatusCanceled Status = "canceled" // stopped because another stage failed, or interrupted
+)
+
+// StageResult is one stage's outcome.
+type StageResult struct {
+	Stage    string        `json:"stage"`
+	Target   string        `json:"target,omitempty"`
+	Status   Status        `json:"status"`
+	Duration time.Duration `json:"duration"`
+	Err      error         `json:"-"`
+}
+
+// Name is "stage" or "stage target".
+func (r StageResult) Name() string {
+	if r.Target == "" {
+		return r.Stage
+	}
+	return r.Stage + " " + r.Target
+}
+
+// Report collects stage outcomes; it is safe for concurrent use.
+type Report struct {
+	mu       sync.Mutex
+	started  time.Time
+	progress io.Writer
+	stages   []StageResult
+}
+
+func newReport(progress io.Writer) *Report {
+	return &Report{started: time.Now(), progress: progress}
+}
+
+// Stages returns the outcomes in the order the stages ended.
+func (r *Report) Stages() []StageResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]StageResult(nil), r.stages...)
+}
+
+// Failed returns the stages that failed (not those canceled because of them).
+func (r *Report) Failed() []StageResult {
+	var out []StageResult
+	for _, s := range r.Stages() {
+		if s.Status == StatusFailed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Elapsed is the time since the report started.
+func (r *Report) Elapsed() time.Duration { return time.Since(r.started) }
+
+func (r *Report) logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.progress, "[%6.1fs] "+format+"\n", append([]any{time.Since(r.started).Seconds()}, args...)...)
+}
+
+func (r *Report) add(s StageResult) {
+	r.mu.Lock()
+	r.stages = append(r.stages, s)
+	r.mu.Unlock()
+	switch s.Status {
+	case StatusOK:
+		r.logf("ok       %s (%.1fs)", s.Name(), s.Duration.Seconds())
+	case StatusCanceled:
+		r.logf("canceled %s", s.Name())
+	default:
+		r.logf("FAILED   %s (%.1fs): %s", s.Name(), s.Duration.Seconds(), firstLine(Describe(s.Err)))
+	}
+}
+
+// Summary writes one line per stage, sorted by stage then target, and the
+// details of each failure.
+func (r *Report) Summary(w io.Writer) {
+	stages := r.Stages()
+	sort.SliceStable(stages, func(i, j int) bool {
+		if stages[i].Stage != stages[j].Stage {
+			return stageOrder(stages[i].Stage) < stageOrder(stages[j].Stage)
+		}
+		return stages[i].Target < stages[j].Target
+	})
+	for _, s := range stages {
+		fmt.Fprintf(w, "  %-8s %-16s %7.1fs\n", s.Status, s.Name(), s.Duration.Seconds())
+	}
+	for _, s := range stages {
+		if s.Status == StatusFailed {
+			fmt.Fprintf(w, "\n%s failed:\n%s\n", s.Name(), indent(Describe(s.Err), "  "))
+		}
+	}
+}
+
+var stageNames = []string{"toolchain", "check", "test", "build", "verify", "smoke", "image", "docs", "assemble"}
+
+func stageOrder(s string) int {
+	for i, n := range stageNames {
+		if n == s {
+			return i
+		}
+	}
+	return len(stageNames)
+}
+
+// StageError is the error of a failed stage: which stage, which target.
+type StageError struct {
+	Stage, Target string
+	Err           error
+}
+
+func (e *StageError) Error() string { return e.Name() + ": " + Describe(e.Err) }
+
+// Name is "stage" or "stage target".
+func (e *StageError) Name() string {
+	if e.Target == "" {
+		return e.Stage
+	}
+	return e.Stage + " " + e.Target
+}
+
+func (e *StageError) Unwrap() error { return e.Err }
+
+// StderrTail is how many lines of a failed command's stderr are shown.
+const StderrTail = 30
+
+// Describe explains an error for people: for a failed command, the command,
+// its exit code and the last lines of its output, instead of the engine's
+// long GraphQL message.
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		out := ee.Stderr
+		if strings.TrimSpace(out) == "" {
+			out = ee.Stdout
+		}
+		return fmt.Sprintf("command %s exited with code %d:\n%s", quoteCmd(ee.Cmd), ee.ExitCode, tail(out, StderrTail))
+	}
+	var se *StageError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+func quoteCmd(cmd []string) string {
+	// A long inline script (the toolchain recipe) is named, not printed.
+	parts := make([]string, len(cmd))
+	for i, c := range cmd {
+		if strings.Contains(c, "\n") {
+			c = "<script>"
+		} else if strings.ContainsAny(c, " \t'\"") {
+			c = "'" + strings.ReplaceAll(c, "'", `'\''`) + "'"
+		}
+		parts[i] = c
+	}
+	return "`" + strings.Join(parts, " ") + "`"
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("... (%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// stage runs fn as a named stage: it waits for a slot when jobs are
+// limited, times it, records the outcome and wraps its error.
+func (r *Report) stage(ctx context.Context, slots chan struct{}, stage, tgt string, fn func(context.Context) error) error {
+	if slots != nil {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-ctx.Done():
+			r.add(StageResult{Stage: stage, Target: tgt, Status: StatusCanceled, Err: ctx.Err()})
+			return ctx.Err()
+		}
+	}
+	res := StageResult{Stage: stage, Target: tgt}
+	r.logf("start    %s", res.Name())
+	start := time.Now()
+	err := fn(ctx)
+	res.Duration = time.Since(start)
+	switch {
+	case err == nil:
+		res.Status = StatusOK
+	case ctx.Err() != nil:
+		// Another stage failed first (or the run was interrupted): this one
+		// did not fail on its own.
+		res.Status, res.Err = StatusCanceled, ctx.Err()
+	default:
+		res.Status, res.Err = StatusFailed, err
+	}
+	r.add(res)
+	if err != nil {
+		if res.Status == StatusCanceled {
+			return ctx.Err()
+		}
+		return &StageError{Stage: stage, Target: tgt, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+// Package project reads a Rust project's release settings from its
+// Cargo.toml, the way cargo-dist and cargo-deb do: under
+// [package.metadata.release] or [workspace.metadata.release]. It also knows
+// which files of the project cargo needs, so only those are uploaded.
+package project
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// Settings are the release settings of one project.
+type Settings struct {
+	// Name is the package name (or the binary, for a virtual workspace).
+	Name string `json:"name"`
+	// CargoVersion is the version in Cargo.toml, shown when no tag is known.
+	CargoVersion string `json:"cargoVersion,omitempty"`
+	// Binary is the program to release.
+	Binary string `json:"binary"`
+	// Package selects the workspace member that builds Binary (cargo -p).
+	Package string `json:"package,omitempty"`
+	// Targets are short names from the target table; empty means all.
+	Targets []string `json:"targets,omitempty"`
+	// Features are passed to every cargo command.
+	Features []string `json:"features,omitempty"`
+	// SmokeTest is a script, relative to the project, run against each
+	// release binary as `<script> <binary> [runner words...]`.
+	SmokeTest string `json:"smokeTest,omitempty"`
+	// TestPackages are Debian packages the tests and smoke script need.
+	TestPackages []string `json:"testPackages,omitempty"`
+	// Image is the image name; the registry and namespace come from flags.
+	Image string `json:"image,omitempty"`
+	// ImageCmd is the image's entrypoint; default: the binary alone.
+	ImageCmd []string `json:"imageCmd,omitempty"`
+	// Docs is the mdBook folder (with book.toml), relative to the project.
+	Docs string `json:"docs,omitempty"`
+	// Members are the workspace member folders cargo needs.
+	Members []string `json:"members,omitempty"`
+	// Locked is true when the project has a Cargo.lock: cargo then runs
+	// with --locked, so a release never resolves dependencies anew.
+	Locked bool `json:"locked"`
+}
+
+// release is the [*.metadata.release] table as written in Cargo.toml.
+type release struct {
+	Binary       string   `toml:"binary"`
+	Package      string   `toml:"package"`
+	Targets      []string `toml:"targets"`
+	Features     []string `toml:"features"`
+	SmokeTest    string   `toml:"smoke-test"`
+	TestPackages []string `toml:"test-packages"`
+	Image        string   `toml:"image"`
+	ImageCmd     []string `toml:"image-cmd"`
+	Docs         string   `toml:"docs"`
+}
+
+type cargoToml struct {
+	Package *struct {
+		Name     string `toml:"name"`
+		Version  any    `toml:"version"` // a string, or {workspace = true}
+		Metadata struct {
+			Release *release `toml:"release"`
+		} `toml:"metadata"`
+	} `toml:"package"`
+	Bin []struct {
+		Name string `toml:"name"`
+	} `toml:"bin"`
+	Workspace *struct {
+		Members  []string `toml:"members"`
+		Metadata struct {
+			Release *release `toml:"release"`
+		} `toml:"metadata"`
+	} `toml:"workspace"`
+}
+
+// ErrNoCargoToml is returned by Load for a folder that is not a Rust project.
+var ErrNoCargoToml = errors.New("no Cargo.toml")
+
+// Load reads dir/Cargo.toml and expands workspace member globs against dir.
+func Load(dir string) (Settings, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return Settings{}, fmt.Errorf("source %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return Settings{}, fmt.Errorf("source %s is not a directory", dir)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "Cargo.toml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Settings{}, fmt.Errorf("%w in %s: point --source at a Rust project (a folder with Cargo.toml)", ErrNoCargoToml, dir)
+	}
+	if err != nil {
+		return Settings{}, err
+	}
+	return Parse(data, os.DirFS(dir))
+}
+
+// Parse reads Cargo.toml data. fsys is the project folder, used to expand
+// workspace member globs; it may be nil.
+func Parse(data []byte, fsys fs.FS) (Settings, error) {
+	var c cargoToml
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		return Settings{}, fmt.Errorf("Cargo.toml: %w", err)
+	}
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		if strings.HasPrefix(key, "package.metadata.release.") || strings.HasPrefix(key, "workspace.metadata.release.") {
+			return Settings{}, fmt.Errorf("Cargo.toml: unknown key %q in [%s] (known: binary, package, targets, features, smoke-test, test-packages, image, image-cmd, docs)",
+				k[len(k)-1], strings.Join(k[:len(k)-1], "."))
+		}
+	}
+	var s Settings
+	var r *release
+	if c.Package != nil {
+		s.Name = c.Package.Name
+		if v, ok := c.Package.Version.(string); ok {
+			s.CargoVersion = v
+		}
+		r = c.Package.Metadata.Release
+	}
+	if c.Workspace != nil {
+		if r == nil {
+			r = c.Workspace.Metadata.Release
+		}
+		members, err := expandMembers(c.Workspace.Members, fsys)
+		if err != nil {
+			return Settings{}, err
+		}
+		s.Members = members
+	}
+	if c.Package == nil && c.Workspace == nil {
+		return Settings{}, fmt.Errorf("Cargo.toml has neither [package] nor [workspace]")
+	}
+	if r != nil {
+		s.Binary, s.Package = r.Binary, r.Package
+		s.Targets, s.Features = r.Targets, r.Features
+		s.SmokeTest, s.TestPackages = r.SmokeTest, r.TestPackages
+		s.Image, s.ImageCmd, s.Docs = r.Image, r.ImageCmd, r.Docs
+	}
+	if s.Binary == "" {
+		switch {
+		case len(c.Bin) > 0:
+			s.Binary = c.Bin[0].Name
+		case c.Package != nil:
+			s.Binary = c.Package.Name
+		default:
+			return Settings{}, fmt.Errorf("Cargo.toml is a virtual workspace: set binary (and package) under [workspace.metadata.release], or pass --binary")
+		}
+	}
+	if s.Name == "" {
+		s.Name = s.Binary
+	}
+	if fsys != nil {
+		if _, err := fs.Stat(fsys, "Cargo.lock"); err == nil {
+			s.Locked = true
+		}
+	}
+	return s, s.Validate()
+}
+
+// Validate checks settings after flags have overridden them.
+func (s *Settings) Validate() error {
+	if !safeName(s.Binary) {
+		return fmt.Errorf("binary %q: use letters, digits, '-', '_' or '.'", s.Binary)
+	}
+	if _, err := target.Parse(s.Targets); err != nil {
+		return fmt.Errorf("targets: %w", err)
+	}
+	for _, p := range []struct{ key, val string }{{"smoke-test", s.SmokeTest}, {"docs", s.Docs}} {
+		if p.val != "" && !localPath(p.val) {
+			return fmt.Errorf("%s %q: must be a path inside the project", p.key, p.val)
+		}
+	}
+	for _, p := range s.TestPackages {
+		if !debianPackage(p) {
+			return fmt.Errorf("test-packages: %q is not a Debian package name", p)
+		}
+	}
+	if s.Image != "" && strings.ContainsAny(s.Image, ": @") {
+		return fmt.Errorf("image %q: give the name only; the registry comes from --registry and the tag from the version", s.Image)
+	}
+	return nil
+}
+
+// Include lists the paths cargo and the release need, for uploading the
+// source: never target/, .git/ or dist/, because any changed file would make
+// a build script without declared inputs rebuild every target.
+func (s *Settings) Include() []string {
+	inc := []string{
+		"Cargo.toml", "Cargo.lock", "build.rs", ".cargo/", "src/", "tests/",
+		"benches/", "examples/", "vendor/", "rustfmt.toml", ".rustfmt.toml",
+		"clippy.toml", ".clippy.toml", "rust-toolchain.toml",
+	}
+	for _, m := range s.Members {
+		inc = append(inc, m+"/")
+	}
+	if s.SmokeTest != "" {
+		inc = append(inc, path.Clean(s.SmokeTest))
+	}
+	if s.Docs != "" {
+		inc = append(inc, path.Clean(s.Docs)+"/")
+	}
+	sort.Strings(inc)
+	out := inc[:0]
+	for i, p := range inc {
+		if i == 0 || p != inc[i-1] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ImageEntrypoint is the image's command: image-cmd, else the binary.
+func (s *Settings) ImageEntrypoint() []string {
+	if len(s.ImageCmd) > 0 {
+		return s.ImageCmd
+	}
+	return []string{"/" + s.Binary}
+}
+
+// ImageName is the image name: image, else the binary.
+func (s *Settings) ImageName() string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return s.Binary
+}
+
+func expandMembers(patterns []string, fsys fs.FS) ([]string, error) {
+	var out []string
+	for _, p := range patterns {
+		p = path.Clean(strings.TrimPrefix(p, "./"))
+		if !localPath(p) {
+			return nil, fmt.Errorf("Cargo.toml: workspace member %q is outside the project", p)
+		}
+		if !strings.ContainsAny(p, "*?[") || fsys == nil {
+			if p != "." {
+				out = append(out, p)
+			}
+			continue
+		}
+		matches, err := fs.Glob(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("Cargo.toml: workspace member %q: %w", p, err)
+		}
+		out = append(out, matches...)
+	}
+	return out, nil
+}
+
+func localPath(p string) bool {
+	return p != "" && !path.IsAbs(p) && !strings.HasPrefix(path.Clean(p), "..") && !strings.Contains(p, "\\")
+}
+
+func safeName(s string) bool {
+	if s == "" || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func debianPackage(s string) bool {
+	if len(s) < 2 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+-.", r)) {
+			return false
+		}
+	}
+	return true
+}

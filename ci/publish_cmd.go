@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/pflag"
+
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/version"
+)
+
+// publishCommands work on the bucket and the registry.
+func publishCommands() []command {
+	return []command{
+		{
+			name:    "plan",
+			summary: "print what 'release --publish' would upload and tag, and what already exists (no engine needed)",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				projectFlags(fs, o)
+				versionFlags(fs, o)
+				s3FlagSet(fs, o)
+				registryFlagSet(fs, o)
+				fs.BoolVar(&o.json, "json", false, "print the plan as JSON")
+			},
+			run: runPlan,
+		},
+		{
+			name:    "publish",
+			summary: "upload an exported dist/ to S3 and rebuild the release page (no engine needed)",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				fs.StringVar(&o.dist, "dist", "dist", "the folder 'release' wrote")
+				fs.BoolVar(&o.force, "force", false, "overwrite a stable version that is already published")
+				s3FlagSet(fs, o)
+			},
+			run: runPublish,
+		},
+		{
+			name:    "promote",
+			summary: "turn a published development build into a release, without rebuilding: S3 copies and a new image tag",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				fs.StringVar(&o.from, "from", "", "the development build to promote (its 40-hex commit)")
+				fs.StringVar(&o.to, "to", "", "the tag to publish it as, e.g. v1.2.3")
+				fs.BoolVar(&o.force, "force", false, "overwrite a stable version that is already published")
+				s3FlagSet(fs, o)
+				registryFlagSet(fs, o)
+			},
+			run: runPromote,
+		},
+		{
+			name:    "index",
+			summary: "rebuild _releases.json and _releases.html from the bucket (no engine needed)",
+			flags:   s3FlagSet,
+			run: func(ctx context.Context, e *env, o *options) error {
+				cfg, err := s3Config(e, o)
+				if err != nil {
+					return err
+				}
+				rep, err := publish.RebuildIndex(ctx, cfg)
+				if err != nil {
+					return err
+				}
+				return printJSON(e, rep)
+			},
+		},
+	}
+}
+
+// s3Config reads the S3 settings from flags, then the environment, and
+// checks them: a bad endpoint or missing credentials are usage errors.
+func s3Config(e *env, o *options) (publish.Config, error) {
+	pick := func(flag, envName string) string {
+		if flag != "" {
+			return flag
+		}
+		return e.getenv(envName)
+	}
+	cfg := publish.Config{
+		Endpoint:  pick(o.s3.endpoint, "S3_ENDPOINT"),
+		Bucket:    pick(o.s3.bucket, "S3_BUCKET"),
+		Prefix:    pick(o.s3.prefix, "S3_PREFIX"),
+		Region:    pick(o.s3.region, "S3_REGION"),
+		Secure:    !o.s3.insecure,
+		AccessKey: e.getenv(publish.EnvAccessKey),
+		SecretKey: e.getenv(publish.EnvSecretKey),
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, &usageError{msg: err.Error()}
+	}
+	return cfg, nil
+}
+
+// imageRepo is <registry>/<image>, or "" when no registry is configured.
+func imageRepo(e *env, o *options) (string, error) {
+	reg := o.registry
+	if reg == "" {
+		reg = e.getenv("REGISTRY")
+	}
+	if reg == "" {
+		return "", nil
+	}
+	repo := strings.TrimSuffix(reg, "/") + "/" + o.project.ImageName()
+	var opts []name.Option
+	if o.insecure {
+		opts = append(opts, name.Insecure)
+	}
+	if _, err := name.NewRepository(repo, opts...); err != nil {
+		return "", usagef("--registry %q: %q is not an image repository (%v): give host[:port]/namespace", reg, repo, err)
+	}
+	return repo, nil
+}
+
+func runRelease(ctx context.Context, e *env, o *options) error {
+	var cfg publish.Config
+	var repo string
+	if o.publish {
+		// Everything publishing needs is checked before anything starts.
+		if err := publishable(o); err != nil {
+			return err
+		}
+		var err error
+		if cfg, err = s3Config(e, o); err != nil {
+			return err
+		}
+		if repo, err = imageRepo(e, o); err != nil {
+			return err
+		}
+	}
+	c, err := connect(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := runStages(ctx, c, e, o, pipeline.AllStages)
+	if err != nil || !o.publish {
+		return err
+	}
+	return publishRelease(ctx, c, e, o, cfg, repo, res)
+}
+
+// publishRelease pushes the image, then uploads to S3 (binaries, checksums,
+// then the manifest with the image digest, then the page), then moves
+// latest: a failure at any step leaves the page as it was.
+func publishRelease(ctx context.Context, c *dagger.Client, e *env, o *options, cfg publish.Config, repo string, res *pipeline.Result) error {
+	m := res.Manifest
+	if repo != "" {
+		img, err := pushImage(ctx, c, e, o, repo, res.Images)
+		if err != nil {
+			return err
+		}
+		m.Image = img
+	}
+	rep, err := publish.Publish(ctx, cfg, outDir(e, o), m, publish.Options{Force: o.force, Progress: e.stderr})
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "Published %s (%s): %d objects uploaded, %d already there.\n",
+		m.Version, m.Class, len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped)))
+	if m.Image != nil {
+		return moveLatest(ctx, e, o, repo, m)
+	}
+	return nil
+}
+
+// pushImage publishes the per-platform images as one index <repo>:<version>.
+// The password reaches the engine only as a Dagger secret.
+func pushImage(ctx context.Context, c *dagger.Client, e *env, o *options, repo string, images []*dagger.Container) (*manifest.Image, error) {
+	ctr := withRegistryAuth(c, e, c.Container(), repo)
+	ref := repo + ":" + o.version.Version
+	fmt.Fprintf(e.stderr, "Pushing %s (%d platforms)...\n", ref, len(images))
+	out, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: images})
+	if err != nil {
+		return nil, fmt.Errorf("push %s: the registry refused the image: %s", ref, pipeline.Describe(err))
+	}
+	_, digest, _ := strings.Cut(out, "@")
+	img := &manifest.Image{Ref: ref, Digest: digest, Tags: []string{o.version.Version}}
+	for _, t := range o.targetList {
+		img.Platforms = append(img.Platforms, t.Platform)
+	}
+	return img, nil
+}
+
+// withRegistryAuth gives ctr the registry credentials from the environment
+// for the registry of ref; the password enters the engine only as a secret.
+func withRegistryAuth(c *dagger.Client, e *env, ctr *dagger.Container, ref string) *dagger.Container {
+	user := e.getenv(publish.EnvRegistryUsername)
+	if user == "" {
+		return ctr
+	}
+	host := strings.SplitN(ref, "/", 2)[0]
+	return ctr.WithRegistryAuth(host, user, c.SetSecret("registry-password", e.getenv(publish.EnvRegistryPassword)))
+}
+
+// moveLatest tags the image latest when its version is stable and above
+// every stable version already in the repository.
+func moveLatest(ctx context.Context, e *env, o *options, repo string, m *manifest.Manifest) error {
+	if !version.IsStable(m.Version) {
+		return nil
+	}
+	auth := publish.RegistryAuthFromEnv()
+	tags, err := publish.ListTags(ctx, repo, auth, o.insecure)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, t := range tags {
+		if t != m.Version {
+			others = append(others, t)
+		}
+	}
+	if !publish.LatestDecision(m.Version, others) {
+		fmt.Fprintf(e.stderr, "latest stays where it is: %s is not above the highest stable %s\n", m.Version, version.HighestStable(others))
+		return nil
+	}
+	if _, err := publish.RetagImage(ctx, repo+"@"+m.Image.Digest, publish.LatestTag, auth, o.insecure); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%s:latest now points at %s\n", repo, m.Version)
+	return nil
+}
+
+func runPublish(ctx context.Context, e *env, o *options) error {
+	cfg, err := s3Config(e, o)
+	if err != nil {
+		return err
+	}
+	dist := o.dist
+	if !filepath.IsAbs(dist) {
+		dist = filepath.Join(e.workdir, dist)
+	}
+	data, err := os.ReadFile(filepath.Join(dist, manifest.FileName))
+	if err != nil {
+		return usagef("--dist %s: %v: run 'go run ./ci release' first", o.dist, err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return usagef("--dist %s: %v", o.dist, err)
+	}
+	rep, err := publish.Publish(ctx, cfg, dist, m, publish.Options{Force: o.force, Progress: e.stderr})
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "Published %s (%s): %d objects uploaded, %d already there.\n",
+		m.Version, m.Class, len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped)))
+	return nil
+}
+
+func runPromote(ctx context.Context, e *env, o *options) error {
+	from, err := version.NormalizeCommit(o.from)
+	if err != nil {
+		return usagef("--from: %v", err)
+	}
+	if err := version.ValidateTag(o.to); err != nil || o.to == "" {
+		return usagef("--to %q: give the tag to release the build as, e.g. v1.2.3", o.to)
+	}
+	cfg, err := s3Config(e, o)
+	if err != nil {
+		return err
+	}
+	// The registry side needs the image name, from the published manifest.
+	reg := o.registry
+	if reg == "" {
+		reg = e.getenv("REGISTRY")
+	}
+	opts := publish.PromoteOptions{Force: o.force, Progress: e.stderr}
+	if reg != "" {
+		if o.imageName == "" {
+			return usagef("--image is needed with --registry to re-tag the image")
+		}
+		repo := strings.TrimSuffix(reg, "/") + "/" + o.imageName
+		digest, err := publish.RetagImage(ctx, repo+":"+from, o.to, publish.RegistryAuthFromEnv(), o.insecure)
+		if err != nil {
+			return err
+		}
+		opts.Image = &manifest.Image{Ref: repo + ":" + o.to, Digest: digest, Tags: []string{o.to}}
+	}
+	rep, err := publish.Promote(ctx, cfg, from, o.to, opts)
+	if err != nil {
+		return fmt.Errorf("promote: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "Promoted %s to %s (%s): %d objects copied.\n", from, o.to, version.Classify(o.to), len(rep.Objects))
+	return nil
+}
+
+func runPlan(ctx context.Context, e *env, o *options) error {
+	if err := publishable(o); err != nil {
+		return err
+	}
+	cfg, err := s3Config(e, o)
+	if err != nil {
+		return err
+	}
+	repo, err := imageRepo(e, o)
+	if err != nil {
+		return err
+	}
+	m := &manifest.Manifest{Version: o.version.Version, Class: string(o.version.Class), Commit: o.version.Commit, Binary: o.project.Binary}
+	for _, t := range o.targetList {
+		m.Targets = append(m.Targets, manifest.Artifact{Target: t.Name, Triple: t.Triple, Platform: t.Platform, Path: t.BinaryPath(o.project.Binary)})
+	}
+	dist := ""
+	if _, err := os.Stat(filepath.Join(outDir(e, o), manifest.FileName)); err == nil {
+		dist = outDir(e, o)
+	}
+	plan, err := publish.Plan(ctx, cfg, m, dist, repo)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e, plan)
+	}
+	return plan.Text(e.stdout)
+}
+
+func printJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
