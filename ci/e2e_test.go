@@ -43,7 +43,7 @@ func requireEngine(t *testing.T) {
 func runCLI(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: dir}
+	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: dir, dial: dagger.Connect}
 	code = run(context.Background(), e, args)
 	return code, out.String(), errb.String()
 }

@@ -40,7 +40,7 @@ func connect(ctx context.Context, e *env, o *options) (*dagger.Client, error) {
 	if o.verbose {
 		opts = append(opts, dagger.WithLogOutput(e.stderr))
 	}
-	c, err := dagger.Connect(ctx, opts...)
+	c, err := e.dial(ctx, opts...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"dagger.io/dagger"
 	"github.com/spf13/pflag"
 )
 
@@ -51,6 +52,8 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	workdir        string
+	// dial connects to the engine: dagger.Connect, or a test's fake.
+	dial func(ctx context.Context, opts ...dagger.ClientOpt) (*dagger.Client, error)
 }
 
 func main() {
@@ -61,7 +64,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "garage-release:", err)
 		os.Exit(exitFailure)
 	}
-	os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, workdir: wd}, os.Args[1:]))
+	os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, workdir: wd, dial: dagger.Connect}, os.Args[1:]))
 }
 
 // run executes one command line and returns the exit code.

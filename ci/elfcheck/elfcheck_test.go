@@ -119,7 +119,6 @@ func buildFixtures() {
 	}
 
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for _, b := range builds {
 		f := &fixture{path: out(b.name)}
 		fixtures[b.name] = f
@@ -135,9 +134,7 @@ func buildFixtures() {
 			cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOTOOLCHAIN=local", "GOWORK=off")
 			cmd.Env = append(cmd.Env, b.env...)
 			if output, err := cmd.CombinedOutput(); err != nil {
-				mu.Lock()
 				f.err = fmt.Errorf("building fixture %s: %s: %v\n%s", b.name, strings.Join(b.cmd, " "), err, output)
-				mu.Unlock()
 			}
 		}()
 	}

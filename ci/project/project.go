@@ -178,7 +178,9 @@ func (s *Settings) Validate() error {
 		return fmt.Errorf("targets: %w", err)
 	}
 	for _, p := range []struct{ key, val string }{{"smoke-test", s.SmokeTest}, {"docs", s.Docs}} {
-		if p.val != "" && !localPath(p.val) {
+		// "." would be the whole project: the upload would then carry
+		// target/ and .git/ along.
+		if p.val != "" && (!localPath(p.val) || path.Clean(p.val) == ".") {
 			return fmt.Errorf("%s %q: must be a path inside the project", p.key, p.val)
 		}
 	}
@@ -254,13 +256,20 @@ func expandMembers(patterns []string, fsys fs.FS) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Cargo.toml: workspace member %q: %w", p, err)
 		}
-		out = append(out, matches...)
+		// Like cargo, a glob names folders only (not crates/README.md or
+		// a stray .DS_Store).
+		for _, m := range matches {
+			if info, err := fs.Stat(fsys, m); err == nil && info.IsDir() {
+				out = append(out, m)
+			}
+		}
 	}
 	return out, nil
 }
 
 func localPath(p string) bool {
-	return p != "" && !path.IsAbs(p) && !strings.HasPrefix(path.Clean(p), "..") && !strings.Contains(p, "\\")
+	c := path.Clean(p)
+	return p != "" && !path.IsAbs(p) && c != ".." && !strings.HasPrefix(c, "../") && !strings.Contains(p, "\\")
 }
 
 func safeName(s string) bool {

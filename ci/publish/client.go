@@ -56,7 +56,7 @@ func (c *client) check(ctx context.Context) error {
 	defer cancel()
 	for obj := range c.mc.ListObjects(ctx, c.cfg.Bucket, minio.ListObjectsOptions{Prefix: c.cfg.Prefix, MaxKeys: 1}) {
 		if obj.Err != nil {
-			return c.explain("list", c.cfg.Prefix, obj.Err)
+			return c.explain(opCheck, c.cfg.Prefix, obj.Err)
 		}
 		break
 	}
@@ -146,7 +146,7 @@ func (c *client) list(ctx context.Context, prefix string) ([]minio.ObjectInfo, e
 	var out []minio.ObjectInfo
 	for obj := range c.mc.ListObjects(ctx, c.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
-			return nil, c.explain("list", prefix, obj.Err)
+			return nil, c.explain("list objects under", prefix, obj.Err)
 		}
 		if strings.HasSuffix(obj.Key, "/") {
 			continue // a directory marker, not a file

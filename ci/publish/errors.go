@@ -20,6 +20,9 @@ type s3Error struct {
 func (e *s3Error) Error() string { return e.msg }
 func (e *s3Error) Unwrap() error { return e.cause }
 
+// opCheck names the first request of a run, see client.check.
+const opCheck = "list"
+
 // credentialCodes are the S3 error codes that mean the server did not accept
 // who we say we are (as opposed to refusing one request).
 var credentialCodes = map[string]bool{
@@ -28,6 +31,8 @@ var credentialCodes = map[string]bool{
 	"InvalidClientTokenId":  true,
 	"ExpiredToken":          true,
 	"InvalidToken":          true,
+	// versitygw's answer to an unknown access key.
+	"XAdminUserNotFound": true,
 }
 
 // explain turns an error from an S3 call into a message a maintainer can act
@@ -36,6 +41,9 @@ var credentialCodes = map[string]bool{
 func (c *client) explain(op, key string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if key == "" {
+		key = "/"
 	}
 	var already *s3Error
 	if errors.As(err, &already) {
@@ -51,6 +59,11 @@ func (c *client) explain(op, key string, err error) error {
 		msg = fmt.Sprintf("%s does not exist: create it or fix --s3-bucket", c.cfg.where())
 	case isNetwork(err):
 		msg = fmt.Sprintf("cannot reach %s (is the server up, and is --s3-endpoint right?): %v", c.cfg.Endpoint, rootCause(err))
+	case resp.Code == "AccessDenied" && op == opCheck:
+		// The first request of a run is a listing; refusing it means these
+		// credentials have no rights on the bucket at all.
+		msg = fmt.Sprintf("the S3 server refused the credentials access to %s (AccessDenied): check that %s names a key with read and write rights on the bucket, and %s",
+			c.cfg.where(), EnvAccessKey, EnvSecretKey)
 	case resp.Code != "":
 		msg = fmt.Sprintf("%s %s in %s: the server said %s (HTTP %d): %s", op, key, c.cfg.where(), resp.Code, resp.StatusCode, resp.Message)
 	default:

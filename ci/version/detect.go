@@ -58,7 +58,8 @@ type found struct {
 // Actions, GitLab CI, Woodpecker, Drone), git in opts.Dir, else
 // DefaultVersion. A tag wins over a commit for the version; when the deciding
 // source has a tag but no commit (`--tag` alone), the commit is taken from the
-// next source that has one, so the manifest still records what was built.
+// next source that has one, so the manifest still records what was built; a
+// later source consulted only for that commit cannot fail the detection.
 func Detect(opts Options) (Info, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
