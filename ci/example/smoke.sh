@@ -43,6 +43,8 @@ case $version in
 esac
 
 # Start the server; its first stdout line is `listening on ADDR:PORT`.
+# Create the file first: the loop below reads it before the shell may have.
+: >"$tmp/stdout"
 "$@" "$bin" --listen 127.0.0.1:0 >"$tmp/stdout" 2>"$tmp/stderr" &
 pid=$!
 tries=0

@@ -151,7 +151,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		if err != nil {
 			return res, &StageError{Stage: "assemble", Err: err}
 		}
-		js, err := idx.JSON()
+		js, err := idx.LocalJSON()
 		if err != nil {
 			return res, &StageError{Stage: "assemble", Err: err}
 		}

@@ -193,8 +193,8 @@ func (s testS3) exists(t testing.TB, key string) bool {
 
 // releasesJSON is the part of _releases.json the tests read.
 type releasesJSON struct {
-	Format      int          `json:"format"`
-	Latest      string       `json:"latest"`
+	Format      int           `json:"format"`
+	Latest      string        `json:"latest"`
 	Stable      []jsonRelease `json:"stable"`
 	Extra       []jsonRelease `json:"extra"`
 	Development []jsonRelease `json:"development"`

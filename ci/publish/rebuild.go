@@ -17,6 +17,11 @@ import (
 // this often is being written by something else than releases.
 const maxIndexRounds = 10
 
+// testHookBeforeIndexWrite, set by a test, runs between listing the
+// manifests and writing the index: the window in which another publish can
+// slip in. Tests widen it to make that race likely instead of rare.
+var testHookBeforeIndexWrite func()
+
 // IndexReport is what a rebuild of the release page found.
 type IndexReport struct {
 	// Versions lists the releases in the index, in no particular order.
@@ -86,6 +91,9 @@ func (c *client) writeIndex(ctx context.Context, l listing) (IndexReport, error)
 	rep := IndexReport{Warnings: warnings, Versions: []string{}}
 	if err != nil {
 		return rep, err
+	}
+	if testHookBeforeIndexWrite != nil {
+		testHookBeforeIndexWrite()
 	}
 	for _, m := range ms {
 		rep.Versions = append(rep.Versions, m.Version)

@@ -18,7 +18,11 @@ pub fn route(store: &Store, method: &str, path: &str, body: Vec<u8>) -> Response
     let key = path.strip_prefix('/').unwrap_or(path);
     match (method, key) {
         ("GET" | "HEAD", "") => {
-            let list: String = store.keys().iter().map(|k| format!("{k}\n")).collect();
+            let mut list = String::new();
+            for k in store.keys() {
+                list.push_str(&k);
+                list.push('\n');
+            }
             Response::with_body(200, "text/plain; charset=utf-8", list.into_bytes())
         }
         (_, "") => Response::text(405, "only GET and HEAD work on /").header("Allow", "GET, HEAD"),

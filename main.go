@@ -1,0 +1,406 @@
+// Garage-release as a Dagger module: `dagger call <function>` from a shell.
+//
+// Every function is a thin adapter over ci/pipeline, the same code
+// `go run ./ci` runs: it converts the module's objects to the Go SDK's by ID
+// (both clients share the caller's session), runs the stage, and converts
+// the result back. There is no stage logic here.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	sdk "dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/version"
+	"github.com/garage-release/garage-release/internal/dagger"
+)
+
+// GarageRelease releases a Rust project: checks, tests, static binaries for
+// amd64, i386, arm64 and arm, a multi-platform image, docs and a release page.
+type GarageRelease struct{}
+
+// options are the arguments most functions share.
+type options struct {
+	source         *dagger.Directory
+	targets        []string
+	tag, commit    string
+	toolchainImage string
+	jobs           int
+}
+
+// session joins the caller's engine session with the Go SDK, which is what
+// ci/pipeline is written against.
+func session(ctx context.Context) (*sdk.Client, error) {
+	return sdk.Connect(ctx, sdk.WithLogOutput(os.Stderr))
+}
+
+// toSDK turns a module object into the SDK's by ID.
+func toSDK[T sdk.Loadable[T]](ctx context.Context, c *sdk.Client, obj interface {
+	ID(context.Context) (dagger.ID, error)
+}) (T, error) {
+	id, err := obj.ID(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return sdk.Load[T](ctx, c, sdk.ID(id))
+}
+
+// fromSDK turns an SDK object back into the module's by ID.
+func fromSDK[T dagger.Loadable[T]](ctx context.Context, obj interface {
+	ID(context.Context) (sdk.ID, error)
+}) (T, error) {
+	id, err := obj.ID(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return dagger.Load[T](ctx, dag, dagger.ID(id))
+}
+
+// newPipeline reads the project's settings from the source (or uses the
+// bundled example when the source has no Cargo.toml) and builds the pipeline.
+func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipeline, error) {
+	src, err := toSDK[*sdk.Directory](ctx, c, o.source)
+	if err != nil {
+		return nil, err
+	}
+	var settings project.Settings
+	entries, err := src.Entries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if has(entries, "Cargo.toml") {
+		data, err := src.File("Cargo.toml").Contents(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if settings, err = project.Parse([]byte(data), nil); err != nil {
+			return nil, err
+		}
+		settings.Locked = has(entries, "Cargo.lock")
+		src = src.Filter(sdk.DirectoryFilterOpts{Include: settings.Include()})
+	} else {
+		fmt.Fprintln(os.Stderr, "No Cargo.toml in the source: releasing the bundled example project (ci/example).")
+		data, _ := example.FS.ReadFile("Cargo.toml")
+		if settings, err = project.Parse(data, example.FS); err != nil {
+			return nil, err
+		}
+		if src, err = pipeline.DirectoryFromFS(c, example.FS); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.targets) > 0 {
+		settings.Targets = o.targets
+	}
+	targets, err := target.Parse(settings.Targets)
+	if err != nil {
+		return nil, err
+	}
+	info, err := version.Detect(version.Options{Tag: o.tag, Commit: o.commit, Getenv: func(string) string { return "" }})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.New(c, pipeline.Config{
+		Source: src, Project: settings, Targets: targets,
+		Version: info.Version, Class: string(info.Class), Commit: info.Commit,
+		ToolchainImage: o.toolchainImage, Jobs: o.jobs, Progress: os.Stderr,
+	})
+}
+
+func has(list []string, name string) bool {
+	for _, e := range list {
+		if strings.TrimSuffix(e, "/") == name {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs stages and returns dist/ as a module Directory.
+func run(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, error) {
+	c, err := session(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := newPipeline(ctx, c, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := p.Run(ctx, st)
+	if res != nil {
+		res.Report.Summary(os.Stderr)
+	}
+	if err != nil {
+		return nil, res, err
+	}
+	dist, err := fromSDK[*dagger.Directory](ctx, res.Dist)
+	return dist, res, err
+}
+
+// Check runs cargo fmt --check and cargo clippy -D warnings.
+func (m *GarageRelease) Check(
+	ctx context.Context,
+	// The Rust project; without a Cargo.toml, the bundled example.
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+) error {
+	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Check: true})
+	return err
+}
+
+// Test builds in debug mode and runs the unit and integration tests.
+func (m *GarageRelease) Test(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+) error {
+	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Test: true})
+	return err
+}
+
+// Build returns the static release binaries with SHA256SUMS and manifest.json.
+func (m *GarageRelease) Build(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+	// Targets to build (amd64, i386, arm64, arm); default: the project's.
+	// +optional
+	targets []string,
+	// +optional
+	tag string,
+	// +optional
+	commit string,
+	// +optional
+	toolchainImage string,
+) (*dagger.Directory, error) {
+	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage}, pipeline.Stages{Build: true})
+	return dist, err
+}
+
+// Image returns the image of one platform (linux/amd64, linux/386,
+// linux/arm64 or linux/arm/v5), e.g. `dagger call image --platform linux/arm64 terminal`.
+func (m *GarageRelease) Image(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+	// +default="linux/amd64"
+	platform string,
+	// +optional
+	tag string,
+) (*dagger.Container, error) {
+	var tgt target.Target
+	found := false
+	for _, t := range target.All {
+		if t.Platform == platform {
+			tgt, found = t, true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("image: no target has platform %q (known: %s)", platform, strings.Join(target.Platforms(target.All), ", "))
+	}
+	c, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPipeline(ctx, c, options{source: source, targets: []string{tgt.Name}, tag: tag})
+	if err != nil {
+		return nil, err
+	}
+	bin := p.Build(tgt)
+	if _, err := p.Verify(ctx, tgt, bin); err != nil {
+		return nil, err
+	}
+	return fromSDK[*dagger.Container](ctx, p.Image(tgt, bin))
+}
+
+// Images returns the multi-platform image as an OCI tarball.
+func (m *GarageRelease) Images(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+	// +optional
+	tag string,
+) (*dagger.File, error) {
+	dist, _, err := run(ctx, options{source: source, tag: tag}, pipeline.Stages{Build: true, Image: true})
+	if err != nil {
+		return nil, err
+	}
+	return dist.File("image.tar"), nil
+}
+
+// Docs builds the mdBook documentation site.
+func (m *GarageRelease) Docs(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+) (*dagger.Directory, error) {
+	dist, _, err := run(ctx, options{source: source}, pipeline.Stages{Docs: true})
+	if err != nil {
+		return nil, err
+	}
+	return dist.Directory("docs"), nil
+}
+
+// Toolchain returns the toolchain image: Debian's Rust with std for every target.
+func (m *GarageRelease) Toolchain(ctx context.Context) (*dagger.Container, error) {
+	c, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return fromSDK[*dagger.Container](ctx, pipeline.Toolchain(c, pipeline.ToolchainConfig{}))
+}
+
+// Release runs everything and returns dist/: `dagger call release export --path dist`.
+func (m *GarageRelease) Release(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+	// +optional
+	targets []string,
+	// +optional
+	tag string,
+	// +optional
+	commit string,
+	// +optional
+	toolchainImage string,
+	// At most this many checks, tests and builds at once (0: no limit).
+	// +optional
+	jobs int,
+) (*dagger.Directory, error) {
+	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs}, pipeline.AllStages)
+	return dist, err
+}
+
+// Publish releases and publishes: the image to the registry, then the
+// binaries, checksums, manifest and release page to S3.
+// +cache="never"
+func (m *GarageRelease) Publish(
+	ctx context.Context,
+	// +defaultPath="/"
+	// +ignore=["target", ".git", "dist"]
+	source *dagger.Directory,
+	tag string,
+	// +optional
+	commit string,
+	s3Endpoint string,
+	s3Bucket string,
+	// +optional
+	s3Prefix string,
+	accessKeyID *dagger.Secret,
+	secretAccessKey *dagger.Secret,
+	// Image repository prefix, host[:port]/namespace; empty: no image.
+	// +optional
+	registry string,
+	// +optional
+	registryUsername string,
+	// +optional
+	registryPassword *dagger.Secret,
+	// +optional
+	force bool,
+) (string, error) {
+	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	if err != nil {
+		return "", err
+	}
+	dist, res, err := run(ctx, options{source: source, tag: tag, commit: commit}, pipeline.AllStages)
+	if err != nil {
+		return "", err
+	}
+	m0 := res.Manifest
+	if registry != "" {
+		repo := strings.TrimSuffix(registry, "/") + "/" + m0.Binary
+		ctr := dag.Container()
+		if registryUsername != "" && registryPassword != nil {
+			ctr = ctr.WithRegistryAuth(strings.SplitN(repo, "/", 2)[0], registryUsername, registryPassword)
+		}
+		variants := make([]*dagger.Container, len(res.Images))
+		for i, img := range res.Images {
+			if variants[i], err = fromSDK[*dagger.Container](ctx, img); err != nil {
+				return "", err
+			}
+		}
+		ref, err := ctr.Publish(ctx, repo+":"+m0.Version, dagger.ContainerPublishOpts{PlatformVariants: variants})
+		if err != nil {
+			return "", fmt.Errorf("push %s:%s: %w", repo, m0.Version, err)
+		}
+		_, digest, _ := strings.Cut(ref, "@")
+		m0.Image = &manifest.Image{Ref: repo + ":" + m0.Version, Digest: digest, Tags: []string{m0.Version}}
+		for _, a := range m0.Targets {
+			m0.Image.Platforms = append(m0.Image.Platforms, a.Platform)
+		}
+	}
+	// publish works on files: export dist/ into this function's own container.
+	dir, err := os.MkdirTemp("", "dist-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := dist.Export(ctx, dir); err != nil {
+		return "", err
+	}
+	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("published %s (%s): %d uploaded, %d already there", m0.Version, m0.Class,
+		len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped))), nil
+}
+
+// Promote turns a published development build into a release without
+// rebuilding: server-side S3 copies and a re-built release page.
+// +cache="never"
+func (m *GarageRelease) Promote(
+	ctx context.Context,
+	// The development build's 40-hex commit.
+	from string,
+	// The tag to publish it as.
+	to string,
+	s3Endpoint string,
+	s3Bucket string,
+	// +optional
+	s3Prefix string,
+	accessKeyID *dagger.Secret,
+	secretAccessKey *dagger.Secret,
+	// +optional
+	force bool,
+) (string, error) {
+	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	if err != nil {
+		return "", err
+	}
+	rep, err := publish.Promote(ctx, cfg, from, to, publish.PromoteOptions{Force: force, Progress: os.Stderr})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("promoted %s to %s: %d objects", from, to, len(rep.Objects)), nil
+}
+
+func s3Config(ctx context.Context, endpoint, bucket, prefix string, key, secret *dagger.Secret) (publish.Config, error) {
+	k, err := key.Plaintext(ctx)
+	if err != nil {
+		return publish.Config{}, err
+	}
+	s, err := secret.Plaintext(ctx)
+	if err != nil {
+		return publish.Config{}, err
+	}
+	cfg := publish.Config{Endpoint: endpoint, Bucket: bucket, Prefix: prefix, Secure: true, AccessKey: k, SecretKey: s}
+	return cfg, cfg.Validate()
+}
