@@ -47,6 +47,7 @@ func publishCommands() []command {
 			name:    "promote",
 			summary: "turn a published development build into a release, without rebuilding: S3 copies and a new image tag",
 			flags: func(fs *pflag.FlagSet, o *options) {
+				fs.StringVar(&o.source, "source", "", "the project, for its image name (default: the current folder, else the bundled example)")
 				fs.StringVar(&o.from, "from", "", "the development build to promote (its 40-hex commit)")
 				fs.StringVar(&o.to, "to", "", "the tag to publish it as, e.g. v1.2.3")
 				fs.BoolVar(&o.force, "force", false, "overwrite a stable version that is already published")
@@ -273,7 +274,11 @@ func runPromote(ctx context.Context, e *env, o *options) error {
 	opts := publish.PromoteOptions{Force: o.force, Progress: e.stderr}
 	if reg != "" {
 		if o.imageName == "" {
-			return usagef("--image is needed with --registry to re-tag the image")
+			// The image name of the project being promoted, as release used.
+			if err := o.loadProject(e); err != nil {
+				return usagef("--image is needed with --registry to re-tag the image (%v)", err)
+			}
+			o.imageName = o.project.ImageName()
 		}
 		repo := strings.TrimSuffix(reg, "/") + "/" + o.imageName
 		digest, err := publish.RetagImage(ctx, repo+":"+from, o.to, publish.RegistryAuthFromEnv(), o.insecure)

@@ -73,45 +73,60 @@ func TestReleasePageServedFromTheBucket(t *testing.T) {
 		}
 	}
 
-	// Extra and development builds sit in closed <details>: open them as a
-	// visitor would, so their links can be clicked.
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#extra summary")), chromedp.Click(chromedp.CSS("#development summary"))); err != nil {
-		t.Fatalf("opening the collapsed sections: %v", err)
+	// Chromium stops honouring download clicks after about ten in one page
+	// load, so the page is loaded again for each release's links.
+	clicked := 0
+	for _, v := range []string{"v1.0.0", "v1.1.0-rc1", dev} {
+		clicked += checkDownloads(t, bctx, pageURL, builds[v], done, downloads)
 	}
-	type link struct{ Href, Shown, Version, Target string }
-	links, err := chromedp.Run(bctx, chromedp.Evaluate[[]link](
-		`[...document.querySelectorAll('a.binary')].map(a => ({Href: a.href, Shown: a.closest('li').querySelector('code.sha256').textContent.trim(), Version: a.closest('article').dataset.version, Target: a.closest('li').dataset.target}))`))
+	if want := 3 * len(builds[dev].Manifest.Targets); clicked != want {
+		t.Errorf("downloaded %d binaries from the page, want %d", clicked, want)
+	}
+
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100) /* 100: PNG */)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(links) != 3*len(builds[dev].Manifest.Targets) {
-		t.Fatalf("the page has %d binary links, want %d", len(links), 3*len(builds[dev].Manifest.Targets))
+	p := filepath.Join("/tmp", "releases.png")
+	if err := os.WriteFile(p, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of %s: %s", pageURL, p)
+}
+
+// checkDownloads loads the page, opens the collapsed sections as a visitor
+// would, and clicks every binary link of build b: each download's sha256
+// must be the one the page shows, which must be the manifest's. It returns
+// how many links it clicked.
+func checkDownloads(t *testing.T, bctx context.Context, pageURL string, b fakeBuild, done <-chan browser.EventDownloadProgress, dir string) int {
+	t.Helper()
+	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL),
+		chromedp.Click(chromedp.CSS("#extra summary")), chromedp.Click(chromedp.CSS("#development summary"))); err != nil {
+		t.Fatalf("loading %s and opening its collapsed sections: %v", pageURL, err)
+	}
+	type link struct{ Href, Shown, Target string }
+	sel := fmt.Sprintf(`document.querySelectorAll('article[data-version=%q] a.binary')`, b.Manifest.Version)
+	links, err := chromedp.Run(bctx, chromedp.Evaluate[[]link](sel+
+		`.values().map(a => ({Href: a.href, Shown: a.closest('li').querySelector('code.sha256').textContent.trim(), Target: a.closest('li').dataset.target})).toArray()`))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, l := range links {
 		var wantSum string
-		for _, a := range builds[l.Version].Manifest.Targets {
+		for _, a := range b.Manifest.Targets {
 			if a.Target == l.Target {
 				wantSum = a.SHA256
 			}
 		}
 		if l.Shown != wantSum {
-			t.Errorf("%s %s: the page shows sha256 %q, the manifest says %q", l.Version, l.Target, l.Shown, wantSum)
+			t.Errorf("%s %s: the page shows sha256 %q, the manifest says %q", b.Manifest.Version, l.Target, l.Shown, wantSum)
 		}
-		got := clickDownload(t, bctx, fmt.Sprintf(`document.querySelectorAll('a.binary')[%d]`, i), done, downloads)
+		got := clickDownload(t, bctx, fmt.Sprintf("%s[%d]", sel, i), done, dir)
 		if sum := sha256hex(got); sum != l.Shown {
 			t.Errorf("%s: downloaded %d bytes with sha256 %s, the page shows %s", l.Href, len(got), sum, l.Shown)
 		}
 	}
-
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "releases.jpg")
-	if err := os.WriteFile(p, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of %s: %s", pageURL, p)
+	return len(links)
 }
 
 // clickDownload clicks the element a JS expression gives and returns the
