@@ -41,9 +41,20 @@ func requireEngine(t *testing.T) {
 
 // runCLI runs the CLI in-process with captured output.
 func runCLI(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	return runCLIEnv(t, dir, nil, args...)
+}
+
+// runCLIEnv is runCLI with variables set over the process environment.
+func runCLIEnv(t *testing.T, dir string, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: dir, dial: dagger.Connect}
+	getenv := func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: getenv, workdir: dir, dial: dagger.Connect}
 	code = run(context.Background(), e, args)
 	return code, out.String(), errb.String()
 }

@@ -100,6 +100,10 @@ func TestDescribeExecError(t *testing.T) {
 	if strings.Contains(got, "line 20\n") {
 		t.Errorf("message shows more than the last %d lines", StderrTail)
 	}
+	both := &dagger.ExecError{Cmd: []string{"cargo", "test"}, ExitCode: 101, Stdout: "test planted ... FAILED\npanicked at tests/api.rs", Stderr: "error: test failed"}
+	if got := Describe(both); !strings.Contains(got, "stdout:\ntest planted ... FAILED") || !strings.Contains(got, "stderr:\nerror: test failed") {
+		t.Errorf("a test failure must show stdout and stderr: %s", got)
+	}
 	script := &dagger.ExecError{Cmd: []string{"sh", "-c", "set -eu\napt-get update"}, ExitCode: 100, Stderr: "E: no network"}
 	if got := Describe(script); !strings.Contains(got, "`sh -c <script>`") || !strings.Contains(got, "E: no network") {
 		t.Errorf("inline script: %s", got)

@@ -154,11 +154,18 @@ func Describe(err error) string {
 	}
 	var ee *dagger.ExecError
 	if errors.As(err, &ee) {
-		out := ee.Stderr
-		if strings.TrimSpace(out) == "" {
-			out = ee.Stdout
+		// Test runners print their failures on stdout and only a verdict on
+		// stderr: show the end of both when both have something.
+		msg := fmt.Sprintf("command %s exited with code %d:", quoteCmd(ee.Cmd), ee.ExitCode)
+		stdout, stderr := strings.TrimSpace(ee.Stdout), strings.TrimSpace(ee.Stderr)
+		switch {
+		case stdout != "" && stderr != "":
+			return msg + "\nstdout:\n" + tail(ee.Stdout, StderrTail) + "\nstderr:\n" + tail(ee.Stderr, StderrTail)
+		case stdout != "":
+			return msg + "\n" + tail(ee.Stdout, StderrTail)
+		default:
+			return msg + "\n" + tail(ee.Stderr, StderrTail)
 		}
-		return fmt.Sprintf("command %s exited with code %d:\n%s", quoteCmd(ee.Cmd), ee.ExitCode, tail(out, StderrTail))
 	}
 	var se *StageError
 	if errors.As(err, &se) {

@@ -46,7 +46,10 @@ func TestReleasePageServedFromTheBucket(t *testing.T) {
 	done := make(chan browser.EventDownloadProgress, 16)
 	if err := chromedp.ListenBrowser(bctx, func(ev any) {
 		if p, ok := ev.(*browser.EventDownloadProgress); ok && p.State != browser.DownloadProgressStateInProgress {
-			done <- *p
+			select { // never block the browser's event loop
+			case done <- *p:
+			default:
+			}
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -73,8 +76,9 @@ func TestReleasePageServedFromTheBucket(t *testing.T) {
 		}
 	}
 
-	// Chromium stops honouring download clicks after about ten in one page
-	// load, so the page is loaded again for each release's links.
+	// Chromium ignored the eleventh download click of one page load (its
+	// limit on downloads per page), so the page is loaded again for each
+	// release's links.
 	clicked := 0
 	for _, v := range []string{"v1.0.0", "v1.1.0-rc1", dev} {
 		clicked += checkDownloads(t, bctx, pageURL, builds[v], done, downloads)
@@ -87,7 +91,7 @@ func TestReleasePageServedFromTheBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join("/tmp", "releases.png")
+	p := filepath.Join(t.TempDir(), "releases.png")
 	if err := os.WriteFile(p, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
