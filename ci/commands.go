@@ -11,7 +11,7 @@ import (
 )
 
 // commandNames is the order commands are listed in.
-var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "index"}
+var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "index", "engine", "bench"}
 
 func commandOrder(name string) int {
 	for i, n := range commandNames {
@@ -24,7 +24,7 @@ func commandOrder(name string) int {
 
 func commands() map[string]command {
 	all := map[string]command{}
-	for _, list := range [][]command{stageCommands(), publishCommands()} {
+	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands()} {
 		for _, c := range list {
 			all[c.name] = c
 		}
@@ -95,7 +95,7 @@ func runToolchain(ctx context.Context, e *env, o *options) error {
 	defer c.Close()
 	start := time.Now()
 	tc := pipeline.Toolchain(c, pipeline.ToolchainConfig{
-		BaseImage: o.baseImage, DebianMirror: o.debianMirror, Image: o.toolchainImage,
+		BaseImage: o.baseImage, DebianMirror: o.debianMirror, Image: o.toolchainImage, CacheBust: o.cacheBust,
 	})
 	fmt.Fprintln(e.stderr, "Building the toolchain (cached by the engine once built)...")
 	out, err := tc.WithExec([]string{"sh", "-c", "rustc --version; cargo --version; ls $(rustc --print sysroot)/lib/rustlib"}).Stdout(ctx)

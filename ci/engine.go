@@ -80,6 +80,7 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		ToolchainImage: o.toolchainImage,
 		DebianMirror:   o.debianMirror,
 		CacheNamespace: o.cacheNamespace,
+		CacheBust:      o.cacheBust,
 		Jobs:           o.jobs,
 		Progress:       e.stderr,
 	})

@@ -27,6 +27,7 @@ type options struct {
 	jobs                         int
 	toolchainImage, debianMirror string
 	baseImage, cacheNamespace    string
+	cacheBust                    string
 	verbose                      bool
 
 	// Publishing.
@@ -38,7 +39,8 @@ type options struct {
 	insecure  bool   // plain-http registry (tests, local registries)
 	dist      string // publish: the dist/ folder to publish
 	from, to  string // promote
-	json      bool   // plan
+	json      bool   // plan, bench
+	runs      int    // bench
 	pushRef   string // toolchain --publish REF
 
 	// Derived by prepare.
@@ -76,6 +78,7 @@ func engineFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.debianMirror, "debian-mirror", "", "Debian archive URL for the pinned Rust std packages (default: the base image's apt source)")
 	fs.StringVar(&o.baseImage, "base-image", "", "base image of every container (default: debian:trixie)")
 	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
+	fs.StringVar(&o.cacheBust, "cache-bust", "", "any value: run the toolchain and build steps again instead of reusing the engine's results (benchmarks)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
 }
 
@@ -96,7 +99,7 @@ func registryFlagSet(fs *pflag.FlagSet, o *options) {
 // needsProject says which commands work on a Rust project.
 func needsProject(cmd string) bool {
 	switch cmd {
-	case "toolchain", "publish", "promote", "index":
+	case "toolchain", "publish", "promote", "index", "engine", "bench":
 		return false
 	}
 	return true

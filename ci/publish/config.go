@@ -135,6 +135,20 @@ func parseEndpoint(endpoint string, secure bool) (string, bool, error) {
 	return hostport, secure, nil
 }
 
+// String describes the config without the secret key, so printing a Config
+// (with %v or %+v) cannot leak it.
+func (c Config) String() string {
+	secret := ""
+	if c.SecretKey != "" {
+		secret = " secret=[redacted]"
+	}
+	return fmt.Sprintf("endpoint=%s bucket=%s prefix=%q region=%s secure=%t access-key=%s%s",
+		c.Endpoint, c.Bucket, c.Prefix, c.Region, c.Secure, c.AccessKey, secret)
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return "publish.Config{" + c.String() + "}" }
+
 // key joins the configured prefix and a bucket-relative key.
 func (c Config) key(rel string) string { return c.Prefix + rel }
 

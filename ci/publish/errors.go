@@ -62,7 +62,7 @@ func (c *client) explain(op, key string, err error) error {
 	case resp.Code == "AccessDenied" && op == opCheck:
 		// The first request of a run is a listing; refusing it means these
 		// credentials have no rights on the bucket at all.
-		msg = fmt.Sprintf("the S3 server refused the credentials access to %s (AccessDenied): check that %s names a key with read and write rights on the bucket, and %s",
+		msg = fmt.Sprintf("the S3 server refused access to %s with these credentials (AccessDenied): check that %s and %s belong to a key with read and write rights on the bucket",
 			c.cfg.where(), EnvAccessKey, EnvSecretKey)
 	case resp.Code != "":
 		msg = fmt.Sprintf("%s %s in %s: the server said %s (HTTP %d): %s", op, key, c.cfg.where(), resp.Code, resp.StatusCode, resp.Message)

@@ -224,6 +224,11 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil || cfg.AccessKey != "AKID" || cfg.SecretKey != "SECRET" || cfg.Bucket != "releases" {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, cfg); strings.Contains(out, "SECRET") {
+			t.Errorf("Printf(%s) shows the secret key: %s", format, out)
+		}
+	}
 	t.Setenv(EnvSecretKey, "")
 	if _, err := ConfigFromEnv("127.0.0.1:3900", "releases", ""); err == nil || !strings.Contains(err.Error(), EnvSecretKey) {
 		t.Fatalf("missing secret: err = %v, want it to name %s", err, EnvSecretKey)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
@@ -163,6 +162,3 @@ func hashFile(p string) (string, int64, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
-
-// relKey strips the configured prefix, for messages and reports.
-func (c Config) relKey(key string) string { return strings.TrimPrefix(key, c.Prefix) }

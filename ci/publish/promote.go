@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
@@ -130,48 +129,38 @@ func (c *client) copyFolder(ctx context.Context, fromRel, toRel string, p *progr
 		return nil, err
 	}
 	results := make([]ObjectResult, len(objs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelUploads)
-	for i, o := range objs {
+	err = forEach(len(objs), func(i int) error {
+		o := objs[i]
 		rel := strings.TrimPrefix(o.Key, fromPrefix)
 		if rel == manifest.FileName {
-			continue
-		}
-		g.Go(func() error {
-			srcState, err := c.stat(gctx, o.Key)
-			if err != nil {
-				return err
-			}
-			dstKey := toPrefix + rel
-			dstState, err := c.stat(gctx, dstKey)
-			if err != nil {
-				return err
-			}
-			status := Skipped
-			if !sameObject(srcState, dstState) {
-				// The COPY metadata directive (the default) keeps the
-				// content type and the sha256 metadata.
-				_, err := c.mc.CopyObject(gctx,
-					minio.CopyDestOptions{Bucket: c.cfg.Bucket, Object: dstKey},
-					minio.CopySrcOptions{Bucket: c.cfg.Bucket, Object: o.Key})
-				if err != nil {
-					return c.explain("copy "+o.Key+" to", dstKey, err)
-				}
-				status = Copied
-			}
-			results[i] = ObjectResult{Key: dstKey, Status: status, Size: srcState.Size, SHA256: srcState.SHA256}
-			p.printf("%-8s %s (%d bytes)", status, dstKey, srcState.Size)
 			return nil
-		})
-	}
-	err = g.Wait()
-	done := results[:0]
-	for _, r := range results {
-		if r.Key != "" {
-			done = append(done, r)
 		}
-	}
-	return done, err
+		srcState, err := c.stat(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		dstKey := toPrefix + rel
+		dstState, err := c.stat(ctx, dstKey)
+		if err != nil {
+			return err
+		}
+		status := Skipped
+		if !sameObject(srcState, dstState) {
+			// The COPY metadata directive (the default) keeps the content
+			// type and the sha256 metadata.
+			_, err := c.mc.CopyObject(ctx,
+				minio.CopyDestOptions{Bucket: c.cfg.Bucket, Object: dstKey},
+				minio.CopySrcOptions{Bucket: c.cfg.Bucket, Object: o.Key})
+			if err != nil {
+				return c.explain("copy "+o.Key+" to", dstKey, err)
+			}
+			status = Copied
+		}
+		results[i] = ObjectResult{Key: dstKey, Status: status, Size: srcState.Size, SHA256: srcState.SHA256}
+		p.printf("%-8s %s (%d bytes)", status, dstKey, srcState.Size)
+		return nil
+	})
+	return done(results), err
 }
 
 // sameObject reports whether dst already is a copy of src.

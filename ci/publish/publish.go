@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -81,34 +82,62 @@ func Publish(ctx context.Context, cfg Config, distDir string, m *manifest.Manife
 // sync uploads each object whose remote sha256 differs from the local one,
 // concurrently, and returns the results in the order of objs (only for the
 // objects it got to before a failure).
+//
+// After a failure no new upload starts, but those in flight are waited for
+// rather than cancelled: a cancelled request may still land on the server
+// after we return, so the bucket would keep changing under the caller (and
+// under the next run's comparison).
 func (c *client) sync(ctx context.Context, objs []object, p *progress) ([]ObjectResult, error) {
 	results := make([]ObjectResult, len(objs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelUploads)
-	for i, o := range objs {
-		g.Go(func() error {
-			r, err := c.stat(gctx, o.Key)
-			if err != nil {
+	err := forEach(len(objs), func(i int) error {
+		o := objs[i]
+		r, err := c.stat(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		status := Skipped
+		if !r.Exists || r.SHA256 != o.SHA256 || r.Size != o.Size {
+			if err := c.put(ctx, o); err != nil {
 				return err
 			}
-			status := Skipped
-			if !r.Exists || r.SHA256 != o.SHA256 || r.Size != o.Size {
-				if err := c.put(gctx, o); err != nil {
-					return err
-				}
-				status = Uploaded
+			status = Uploaded
+		}
+		results[i] = ObjectResult{Key: o.Key, Status: status, Size: o.Size, SHA256: o.SHA256}
+		p.printf("%-8s %s (%d bytes)", status, o.Key, o.Size)
+		return nil
+	})
+	return done(results), err
+}
+
+// forEach runs fn(0..n-1) with at most parallelUploads at a time. After the
+// first error it starts no more calls, waits for the running ones and
+// returns that error.
+func forEach(n int, fn func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(parallelUploads)
+	var failed atomic.Bool
+	for i := 0; i < n && !failed.Load(); i++ {
+		g.Go(func() error {
+			if failed.Load() {
+				return nil
 			}
-			results[i] = ObjectResult{Key: o.Key, Status: status, Size: o.Size, SHA256: o.SHA256}
-			p.printf("%-8s %s (%d bytes)", status, o.Key, o.Size)
-			return nil
+			err := fn(i)
+			if err != nil {
+				failed.Store(true)
+			}
+			return err
 		})
 	}
-	err := g.Wait()
-	done := results[:0]
+	return g.Wait()
+}
+
+// done keeps the results that were filled in.
+func done(results []ObjectResult) []ObjectResult {
+	out := results[:0]
 	for _, r := range results {
 		if r.Key != "" {
-			done = append(done, r)
+			out = append(out, r)
 		}
 	}
-	return done, err
+	return out
 }

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/garage-release/garage-release/ci/example"
+)
+
+// benchCommands measure the release; they run this program's own binary as
+// a user would, so the figures include everything a user waits for.
+func benchCommands() []command {
+	return []command{
+		{
+			name:    "engine",
+			summary: "connect to the Dagger engine, run one trivial query, print the time it took",
+			flags:   func(fs *pflag.FlagSet, o *options) { fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log") },
+			run:     runEngine,
+		},
+		{
+			name:    "bench",
+			summary: "measure cold, warm, incremental and one-at-a-time releases; print a table (--json)",
+			flags: func(fs *pflag.FlagSet, o *options) {
+				fs.StringVar(&o.source, "source", "", "the Rust project to measure (default: the bundled example)")
+				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
+				fs.BoolVar(&o.json, "json", false, "print the results as JSON")
+				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF")
+			},
+			run: runBench,
+		},
+	}
+}
+
+func runEngine(ctx context.Context, e *env, o *options) error {
+	start := time.Now()
+	c, err := connect(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	connected := time.Since(start)
+	platform, err := c.DefaultPlatform(ctx)
+	if err != nil {
+		return &engineError{err: err}
+	}
+	fmt.Fprintf(e.stdout, "engine reachable: platform %s, connect %.3fs, connect and one query %.3fs\n",
+		platform, connected.Seconds(), time.Since(start).Seconds())
+	return nil
+}
+
+// benchRun is one timed run of the program.
+type benchRun struct {
+	Wall   time.Duration            `json:"wall"`
+	Stages map[string]time.Duration `json:"stages"`
+	// BuildWall is from the first build's start to the last build's end.
+	BuildWall time.Duration `json:"buildWall"`
+	// BuildCPU is the machine's busy CPU time during the builds (local
+	// engine only; 0 when /proc/stat is unreadable).
+	BuildCPU time.Duration `json:"buildCPU"`
+}
+
+// benchFigure is the median of several runs.
+type benchFigure struct {
+	Name      string     `json:"name"`
+	Runs      []benchRun `json:"runs"`
+	Wall      float64    `json:"wallSeconds"`
+	Toolchain float64    `json:"toolchainSeconds,omitempty"`
+	StageSum  float64    `json:"stageSumSeconds"`
+	BuildWall float64    `json:"buildWallSeconds"`
+	BuildCPU  float64    `json:"buildCPUSeconds"`
+}
+
+type benchReport struct {
+	Machine string        `json:"machine"`
+	Cores   int           `json:"cores"`
+	Source  string        `json:"source"`
+	Runs    int           `json:"runs"`
+	Figures []benchFigure `json:"figures"`
+}
+
+func runBench(ctx context.Context, e *env, o *options) error {
+	if o.runs < 1 {
+		return usagef("--runs %d: give 1 or more", o.runs)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// An engine is needed: say so and stop (exit 2) before measuring.
+	if out, err := exec.CommandContext(ctx, self, "engine").CombinedOutput(); err != nil {
+		return usagef("bench needs a Dagger engine:\n%s", strings.TrimSpace(string(out)))
+	}
+	src, cleanup, err := benchSource(e, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	edit, err := firstRustFile(src)
+	if err != nil {
+		return err
+	}
+	rep := benchReport{Machine: machineName(), Cores: runtime.NumCPU(), Source: src, Runs: o.runs}
+	progress := func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) }
+
+	baseline := benchFigure{Name: "connect + one query"}
+	cold := benchFigure{Name: "cold release"}
+	warm := benchFigure{Name: "warm release (no change)"}
+	incr := benchFigure{Name: "incremental (one .rs edited)"}
+	serial := benchFigure{Name: "cold release, --jobs 1"}
+	for i := 1; i <= o.runs; i++ {
+		b, err := timeProgram(ctx, self, src, "engine")
+		if err != nil {
+			return err
+		}
+		baseline.Runs = append(baseline.Runs, b)
+		ns, bust := "bench-"+randomID(), randomID()
+		args := []string{"release", "--source", src, "--tag", "v0.0.0-bench", "--cache-namespace", ns, "--cache-bust", bust}
+		progress("run %d/%d: cold release (cache namespace %s)", i, o.runs, ns)
+		r, err := timeProgram(ctx, self, src, args...)
+		if err != nil {
+			return err
+		}
+		cold.Runs = append(cold.Runs, r)
+		progress("run %d/%d: warm release", i, o.runs)
+		if r, err = timeProgram(ctx, self, src, args...); err != nil {
+			return err
+		}
+		warm.Runs = append(warm.Runs, r)
+		progress("run %d/%d: incremental release (edit of %s)", i, o.runs, edit)
+		if r, err = withEdit(edit, func() (benchRun, error) { return timeProgram(ctx, self, src, args...) }); err != nil {
+			return err
+		}
+		incr.Runs = append(incr.Runs, r)
+		progress("run %d/%d: cold release with --jobs 1", i, o.runs)
+		serialArgs := []string{"release", "--source", src, "--tag", "v0.0.0-bench", "--cache-namespace", "bench-" + randomID(), "--cache-bust", randomID(), "--jobs", "1"}
+		if r, err = timeProgram(ctx, self, src, serialArgs...); err != nil {
+			return err
+		}
+		serial.Runs = append(serial.Runs, r)
+	}
+	rep.Figures = []benchFigure{summarize(baseline), summarize(cold), summarize(warm), summarize(incr), summarize(serial)}
+	if o.pushRef != "" {
+		push := benchFigure{Name: "toolchain build and push"}
+		pull := benchFigure{Name: "release with --toolchain-image (pulled)"}
+		for i := 1; i <= o.runs; i++ {
+			r, err := timeProgram(ctx, self, src, "toolchain", "--cache-bust", randomID(), "--publish", o.pushRef)
+			if err != nil {
+				return err
+			}
+			push.Runs = append(push.Runs, r)
+			if r, err = timeProgram(ctx, self, src, "release", "--source", src, "--tag", "v0.0.0-bench",
+				"--cache-namespace", "bench-"+randomID(), "--toolchain-image", o.pushRef); err != nil {
+				return err
+			}
+			pull.Runs = append(pull.Runs, r)
+		}
+		rep.Figures = append(rep.Figures, summarize(push), summarize(pull))
+	}
+	if o.json {
+		return printJSON(e, rep)
+	}
+	printBench(e.stdout, rep)
+	return nil
+}
+
+// benchSource is --source, or the bundled example written to a temporary
+// folder (the incremental run edits a file, and restores it).
+func benchSource(e *env, o *options) (string, func(), error) {
+	if o.source != "" {
+		dir := o.source
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(e.workdir, dir)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "Cargo.toml")); err != nil {
+			return "", nil, usagef("--source %s: no Cargo.toml", o.source)
+		}
+		return dir, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "garage-release-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	err = fs.WalkDir(example.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, p), 0o755)
+		}
+		data, err := example.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
+	})
+	return dir, func() { os.RemoveAll(dir) }, err
+}
+
+func firstRustFile(src string) (string, error) {
+	matches, _ := filepath.Glob(filepath.Join(src, "src", "*.rs"))
+	sort.Strings(matches)
+	if len(matches) == 0 {
+		return "", usagef("%s has no src/*.rs to edit for the incremental run", src)
+	}
+	return matches[0], nil
+}
+
+// withEdit appends a comment line to file, runs fn, and restores the file.
+func withEdit(file string, fn func() (benchRun, error)) (benchRun, error) {
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		return benchRun{}, err
+	}
+	defer os.WriteFile(file, orig, 0o644)
+	edited := append(append([]byte{}, orig...), []byte("\n// garage-release bench edit "+randomID()+"\n")...)
+	if err := os.WriteFile(file, edited, 0o644); err != nil {
+		return benchRun{}, err
+	}
+	return fn()
+}
+
+// progressLine matches the stage lines of the CLI's progress output.
+var progressLine = regexp.MustCompile(`^\[\s*([\d.]+)s\] (start|ok)\s+(\S+)(?: ([^\s(]\S*))?(?: \(([\d.]+)s\))?$`)
+
+// timeProgram runs this program with args and times it, reading the
+// stages' times from its progress lines and the machine's CPU time during
+// the builds.
+func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRun, error) {
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Dir = dir
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return benchRun{}, err
+	}
+	run := benchRun{Stages: map[string]time.Duration{}}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return run, err
+	}
+	var tail []string
+	var buildStart, buildEnd float64 = -1, -1
+	var cpuStart, cpuEnd cpuSample
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		tail = append(tail, line)
+		if len(tail) > 40 {
+			tail = tail[1:]
+		}
+		m := progressLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		at, _ := strconv.ParseFloat(m[1], 64)
+		stage := m[3]
+		if m[2] == "start" && stage == "build" && buildStart < 0 {
+			buildStart, cpuStart = at, readCPU()
+		}
+		if m[2] == "ok" {
+			secs, _ := strconv.ParseFloat(m[5], 64)
+			run.Stages[strings.TrimSpace(stage+" "+m[4])] = time.Duration(secs * float64(time.Second))
+			if stage == "build" {
+				buildEnd, cpuEnd = at, readCPU()
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return run, fmt.Errorf("%s %s: %v\n%s", filepath.Base(self), strings.Join(args, " "), err, strings.Join(tail, "\n"))
+	}
+	run.Wall = time.Since(start)
+	if buildStart >= 0 && buildEnd >= buildStart {
+		run.BuildWall = time.Duration((buildEnd - buildStart) * float64(time.Second))
+		run.BuildCPU = cpuEnd.busy - cpuStart.busy
+	}
+	return run, nil
+}
+
+// cpuSample is the machine's busy CPU time from /proc/stat.
+type cpuSample struct{ busy time.Duration }
+
+func readCPU() cpuSample {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuSample{}
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return cpuSample{}
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i != 3 && i != 4 { // idle and iowait are not work
+			busy += n
+		}
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return cpuSample{busy: time.Duration(busy) * time.Second / ticks}
+}
+
+func summarize(f benchFigure) benchFigure {
+	pick := func(get func(benchRun) time.Duration) float64 {
+		var xs []float64
+		for _, r := range f.Runs {
+			xs = append(xs, get(r).Seconds())
+		}
+		return median(xs)
+	}
+	f.Wall = pick(func(r benchRun) time.Duration { return r.Wall })
+	f.Toolchain = pick(func(r benchRun) time.Duration { return r.Stages["toolchain"] })
+	f.StageSum = pick(func(r benchRun) time.Duration {
+		var sum time.Duration
+		for _, d := range r.Stages {
+			sum += d
+		}
+		return sum
+	})
+	f.BuildWall = pick(func(r benchRun) time.Duration { return r.BuildWall })
+	f.BuildCPU = pick(func(r benchRun) time.Duration { return r.BuildCPU })
+	return f
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func printBench(w io.Writer, rep benchReport) {
+	fmt.Fprintf(w, "%s, %d cores, source %s, median of %d runs\n\n", rep.Machine, rep.Cores, rep.Source, rep.Runs)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\twall s\ttoolchain s\tstages summed s\tbuilds wall s\tbuilds CPU s\tCPU busy\t")
+	for _, f := range rep.Figures {
+		busy := "-"
+		if f.BuildWall > 0 && f.BuildCPU > 0 && rep.Cores > 0 {
+			busy = fmt.Sprintf("%.0f%%", 100*f.BuildCPU/(f.BuildWall*float64(rep.Cores)))
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", f.Name, f.Wall, f.Toolchain, f.StageSum, f.BuildWall, f.BuildCPU, busy)
+	}
+	tw.Flush()
+	byName := map[string]benchFigure{}
+	for _, f := range rep.Figures {
+		byName[f.Name] = f
+	}
+	base, cold, warm := byName["connect + one query"], byName["cold release"], byName["warm release (no change)"]
+	incr, serial := byName["incremental (one .rs edited)"], byName["cold release, --jobs 1"]
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "warm release minus connect-and-query: %.2f s\n", warm.Wall-base.Wall)
+	fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
+		cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
+	fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
+	if rep.Cores > 0 && cold.BuildCPU > 0 {
+		fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",
+			cold.BuildWall, cold.BuildCPU/float64(rep.Cores), ratio(cold.BuildWall, cold.BuildCPU/float64(rep.Cores)), serial.BuildWall, ratio(serial.BuildWall, cold.BuildWall))
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func machineName() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown machine"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown machine"
+}
+
