@@ -351,3 +351,38 @@ func writeFile(t *testing.T, p, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestE2EStaleSources: a source whose files are older than the last build
+// in the cache volume (copied with their mtimes kept) must still be built
+// from its own content, never served from the previous build.
+func TestE2EStaleSources(t *testing.T) {
+	requireEngine(t)
+	ns := "stale-" + randomHex(t)
+	work := t.TempDir()
+	if code, _, _ := runCLI(t, work, "build", "--targets", "amd64", "--tag", "v0.0.5", "--cache-namespace", ns); code != 0 {
+		t.Fatalf("first build exited %d", code)
+	}
+	dir := copyExample(t)
+	const marker = "stale-sources-marker-7f3a"
+	// A string the program prints, so no linker can drop it.
+	mainRS := filepath.Join(dir, "src", "main.rs")
+	src := string(readFile(t, mainRS))
+	if !strings.Contains(src, "print this help and exit") {
+		t.Fatal("the example's help text changed: update this test")
+	}
+	writeFile(t, mainRS, strings.Replace(src, "print this help and exit", marker, 1))
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			os.Chtimes(p, old, old)
+		}
+		return err
+	})
+	if code, _, _ := runCLI(t, dir, "build", "--targets", "amd64", "--tag", "v0.0.5", "--cache-namespace", ns); code != 0 {
+		t.Fatalf("second build exited %d", code)
+	}
+	bin := readFile(t, filepath.Join(dir, "dist", "x86_64-unknown-linux-gnu", "kvstore"))
+	if !bytes.Contains(bin, []byte(marker)) {
+		t.Errorf("the binary was not rebuilt from the changed sources (old mtimes): the marker is missing")
+	}
+}

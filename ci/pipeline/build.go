@@ -34,17 +34,18 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 	args := append([]string{"cargo", "build", "--release", "--target", t.Triple, "--bin", bin}, p.cargoArgs()...)
 	// Always passing --target keeps RUSTFLAGS off build scripts and proc
 	// macros, which must stay dynamic host programs.
-	return p.cargo(p.Toolchain(), t.Triple).
+	ctr := p.cargo(p.Toolchain(), t.Triple).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", ReleaseRustFlags).
-		WithEnvVariable("GIT_VERSION", p.cfg.Version).
+		WithEnvVariable("GIT_VERSION", p.cfg.Version)
+	return recordSources(withFreshSources(ctr).
 		WithExec(args).
 		// The target/ directory is a cache volume, outside the container's
 		// result: copy the binary out so it becomes part of it. The line
 		// appended to BuildLog counts the builds the engine really ran (a
 		// cached release appends nothing).
 		WithExec([]string{"sh", "-c", `mkdir -p /out && cp "$1" /out/ && echo "$GIT_VERSION $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$2"`, "copy-binary",
-			"/target/" + t.Triple + "/release/" + bin, "/target/" + BuildLog})
+			"/target/" + t.Triple + "/release/" + bin, "/target/" + BuildLog}))
 }
 
 // Build returns the static release binary for t.

@@ -7,7 +7,7 @@ import "dagger.io/dagger"
 func (p *Pipeline) Check() *dagger.Container {
 	clippy := append([]string{"cargo", "clippy", "--all-targets"}, p.cargoArgs()...)
 	clippy = append(clippy, "--", "-D", "warnings")
-	return p.cargo(p.Toolchain(), "check").
+	return recordSources(withFreshSources(p.cargo(p.Toolchain(), "check")).
 		WithExec([]string{"cargo", "fmt", "--all", "--check"}).
-		WithExec(clippy)
+		WithExec(clippy))
 }

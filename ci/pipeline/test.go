@@ -7,7 +7,7 @@ import "dagger.io/dagger"
 func (p *Pipeline) Test() *dagger.Container {
 	build := append([]string{"cargo", "build", "--all-targets"}, p.cargoArgs()...)
 	test := append([]string{"cargo", "test"}, p.cargoArgs()...)
-	return p.cargo(p.Runner(), "test").
+	return recordSources(withFreshSources(p.cargo(p.Runner(), "test")).
 		WithExec(build).
-		WithExec(test)
+		WithExec(test))
 }
