@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// daggerCLI finds the dagger CLI the way the Go SDK does, or skips.
+func daggerCLI(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN"); bin != "" {
+		return bin
+	}
+	bin, err := exec.LookPath("dagger")
+	if err != nil {
+		t.Skip("no dagger CLI: set _EXPERIMENTAL_DAGGER_CLI_BIN or put dagger on PATH")
+	}
+	return bin
+}
+
+// TestE2EModuleMatchesCLI: `dagger call release export` gives the same
+// files and the same binaries as `go run ./ci release`, for the same source
+// and version. The module is a copy of this repository, prepared with
+// `dagger develop` as a contributor would.
+func TestE2EModuleMatchesCLI(t *testing.T) {
+	requireEngine(t)
+	dagger := daggerCLI(t)
+	mod := t.TempDir()
+	copyRepo(t, "..", mod)
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(dagger, args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("dagger %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
+		}
+	}
+	const tag = "v0.0.8-module"
+	commit := strings.Repeat("cd", 20)
+	run("develop")
+	moduleDist := filepath.Join(t.TempDir(), "dist")
+	run("call", "release", "--tag", tag, "--commit", commit, "export", "--path", moduleDist)
+
+	work := t.TempDir()
+	if code, _, _ := runCLI(t, work, "release", "--tag", tag, "--commit", commit); code != 0 {
+		t.Fatalf("go run ./ci release exited %d", code)
+	}
+	cliDist := filepath.Join(work, "dist")
+	if a, b := fileList(t, moduleDist), fileList(t, cliDist); a != b {
+		t.Errorf("different files:\nmodule:\n%s\ncli:\n%s", a, b)
+	}
+	a, b := readFile(t, filepath.Join(moduleDist, "SHA256SUMS")), readFile(t, filepath.Join(cliDist, "SHA256SUMS"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("different binaries:\nmodule:\n%s\ncli:\n%s", a, b)
+	}
+}
+
+// copyRepo copies the repository's own files (not .git, dist, generated
+// bindings or build output) to dst.
+func copyRepo(t *testing.T, src, dst string) {
+	t.Helper()
+	skip := map[string]bool{".git": true, "dist": true, "internal": true, "dagger.gen.go": true, "ci/example/target": true}
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if skip[filepath.ToSlash(rel)] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileList(t *testing.T, dir string) string {
+	t.Helper()
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return err
+	})
+	return strings.Join(files, "\n")
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
