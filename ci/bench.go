@@ -31,8 +31,10 @@ func benchCommands() []command {
 		{
 			name:    "engine",
 			summary: "connect to the Dagger engine, run one trivial query, print the time it took",
-			flags:   func(fs *pflag.FlagSet, o *options) { fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log") },
-			run:     runEngine,
+			flags: func(fs *pflag.FlagSet, o *options) {
+				fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log")
+			},
+			run: runEngine,
 		},
 		{
 			name:    "bench",
@@ -404,4 +406,3 @@ func machineName() string {
 	}
 	return "unknown machine"
 }
-

@@ -27,8 +27,8 @@ func TestMedian(t *testing.T) {
 func TestProgressLineMatchesReport(t *testing.T) {
 	lines := map[string][]string{
 		"[   0.0s] start    toolchain":             {"0.0", "start", "toolchain", "", ""},
-		"[  57.8s] ok       toolchain (57.8s)":      {"57.8", "ok", "toolchain", "", "57.8"},
-		"[ 112.3s] ok       build arm64 (34.7s)":    {"112.3", "ok", "build", "arm64", "34.7"},
+		"[  57.8s] ok       toolchain (57.8s)":     {"57.8", "ok", "toolchain", "", "57.8"},
+		"[ 112.3s] ok       build arm64 (34.7s)":   {"112.3", "ok", "build", "arm64", "34.7"},
 		"[   1.0s] start    smoke i386":            {"1.0", "start", "smoke", "i386", ""},
 		"[   9.0s] FAILED   check (8.1s): command": nil,
 	}
