@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,7 +82,8 @@ func TestE2EPublishKeepsSecrets(t *testing.T) {
 	if idx.digest != latest.digest {
 		t.Errorf("latest (%s) is not v0.0.3 (%s) after the first stable release", latest.digest, idx.digest)
 	}
-	if got := strings.Join(idx.platforms, " "); got != "linux/amd64 linux/386 linux/arm64 linux/arm/v5" {
+	sort.Strings(idx.platforms)
+	if got := strings.Join(idx.platforms, " "); got != "linux/386 linux/amd64 linux/arm/v5 linux/arm64" {
 		t.Errorf("v0.0.3 platforms: %s", got)
 	}
 	// A lower stable version is published but latest stays on v0.0.3.
@@ -91,6 +93,26 @@ func TestE2EPublishKeepsSecrets(t *testing.T) {
 	}
 	if got := remoteIndex(t, repo+":latest").digest; got != idx.digest {
 		t.Errorf("latest moved to a lower version: %s", got)
+	}
+
+	// A registry that refuses the push: the release fails, and the bucket
+	// holds nothing of it, so the page cannot list it.
+	before := readObject(t, c, bucket, "_releases.json")
+	args := publishArgs("v0.0.9", "--targets", "amd64")
+	for i, a := range args {
+		if a == repoPrefix {
+			args[i] = "127.0.0.1:1/refused"
+		}
+	}
+	code, _, stderr = runCLIEnv(t, work, vars, args...)
+	if code != exitFailure || !strings.Contains(stderr, "refused the image") {
+		t.Errorf("a refused push: exit %d, want %d with a message naming the refusal", code, exitFailure)
+	}
+	if after := readObject(t, c, bucket, "_releases.json"); after != before {
+		t.Errorf("the release page changed after a refused push")
+	}
+	for obj := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "_releases/v0.0.9/", Recursive: true}) {
+		t.Errorf("object %s uploaded for a release whose push was refused", obj.Key)
 	}
 }
 
