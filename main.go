@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	sdk "dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/manifest"
@@ -128,23 +129,29 @@ func has(list []string, name string) bool {
 
 // run runs stages and returns dist/ as a module Directory.
 func run(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, error) {
+	dist, res, _, err := runPipeline(ctx, o, st)
+	return dist, res, err
+}
+
+// runPipeline is run that also returns the pipeline, for its settings.
+func runPipeline(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, *pipeline.Pipeline, error) {
 	c, err := session(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	p, err := newPipeline(ctx, c, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	res, err := p.Run(ctx, st)
 	if res != nil {
 		res.Report.Summary(os.Stderr)
 	}
 	if err != nil {
-		return nil, res, err
+		return nil, res, p, err
 	}
 	dist, err := fromSDK[*dagger.Directory](ctx, res.Dist)
-	return dist, res, err
+	return dist, res, p, err
 }
 
 // Check runs cargo fmt --check and cargo clippy -D warnings.
@@ -319,13 +326,16 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	dist, res, err := run(ctx, options{source: source, tag: tag, commit: commit}, pipeline.AllStages)
+	dist, res, p, err := runPipeline(ctx, options{source: source, tag: tag, commit: commit}, pipeline.AllStages)
 	if err != nil {
 		return "", err
 	}
 	m0 := res.Manifest
+	var auth authn.Authenticator
+	var repo string
 	if registry != "" {
-		repo := strings.TrimSuffix(registry, "/") + "/" + m0.Binary
+		settings := p.Config().Project
+		repo = strings.TrimSuffix(registry, "/") + "/" + settings.ImageName()
 		ctr := dag.Container()
 		if registryUsername != "" && registryPassword != nil {
 			ctr = ctr.WithRegistryAuth(strings.SplitN(repo, "/", 2)[0], registryUsername, registryPassword)
@@ -345,6 +355,14 @@ func (m *GarageRelease) Publish(
 		for _, a := range m0.Targets {
 			m0.Image.Platforms = append(m0.Image.Platforms, a.Platform)
 		}
+		auth = authn.Anonymous
+		if registryUsername != "" && registryPassword != nil {
+			pw, err := registryPassword.Plaintext(ctx)
+			if err != nil {
+				return "", err
+			}
+			auth = &authn.Basic{Username: registryUsername, Password: pw}
+		}
 	}
 	// publish works on files: export dist/ into this function's own container.
 	dir, err := os.MkdirTemp("", "dist-")
@@ -358,6 +376,12 @@ func (m *GarageRelease) Publish(
 	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr})
 	if err != nil {
 		return "", err
+	}
+	// latest moves only once the release is listed, and only upwards.
+	if m0.Image != nil {
+		if _, _, err := publish.MoveLatest(ctx, repo, m0.Image.Digest, m0.Version, auth, false); err != nil {
+			return "", err
+		}
 	}
 	return fmt.Sprintf("published %s (%s): %d uploaded, %d already there", m0.Version, m0.Class,
 		len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped))), nil

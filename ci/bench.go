@@ -42,7 +42,7 @@ func benchCommands() []command {
 			flags: func(fs *pflag.FlagSet, o *options) {
 				fs.StringVar(&o.source, "source", "", "the Rust project to measure (default: the bundled example)")
 				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
-				fs.BoolVar(&o.json, "json", false, "print the results as JSON")
+				fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF")
 			},
 			run: runBench,
@@ -176,6 +176,8 @@ func runBench(ctx context.Context, e *env, o *options) error {
 		rep.Figures = append(rep.Figures, summarize(push), summarize(pull))
 	}
 	if o.json {
+		// The table still goes to stderr, for the person watching.
+		printBench(e.stderr, rep)
 		return printJSON(e, rep)
 	}
 	printBench(e.stdout, rep)
@@ -199,20 +201,25 @@ func benchSource(e *env, o *options) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	err = fs.WalkDir(example.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	err = writeFS(example.FS, dir)
+	return dir, func() { os.RemoveAll(dir) }, err
+}
+
+// writeFS writes the files of fsys under dir.
+func writeFS(fsys fs.FS, dir string) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(dir, p), 0o755)
 		}
-		data, err := example.FS.ReadFile(p)
+		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
 		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
 	})
-	return dir, func() { os.RemoveAll(dir) }, err
 }
 
 func firstRustFile(src string) (string, error) {

@@ -71,20 +71,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func copyExample(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := fs.WalkDir(example.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, p), 0o755)
-		}
-		data, err := example.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
-	})
-	if err != nil {
+	if err := writeFS(example.FS, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -384,5 +371,33 @@ func TestE2EStaleSources(t *testing.T) {
 	bin := readFile(t, filepath.Join(dir, "dist", "x86_64-unknown-linux-gnu", "kvstore"))
 	if !bytes.Contains(bin, []byte(marker)) {
 		t.Errorf("the binary was not rebuilt from the changed sources (old mtimes): the marker is missing")
+	}
+}
+
+// TestE2EEngineLost drops the engine connection in the middle of a release:
+// the message says the connection was lost, the exit code is 1 and nothing
+// is exported.
+func TestE2EEngineLost(t *testing.T) {
+	requireEngine(t)
+	work := t.TempDir()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: work,
+		dial: func(ctx context.Context, opts ...dagger.ClientOpt) (*dagger.Client, error) {
+			c, err := dagger.Connect(ctx, opts...)
+			if err == nil {
+				time.AfterFunc(8*time.Second, func() { c.Close() })
+			}
+			return c, err
+		}}
+	// A fresh cache namespace keeps the builds running past the cut.
+	code := run(context.Background(), e, []string{"release", "--tag", "v0.0.10-lost", "--cache-namespace", "lost-" + randomHex(t), "--cache-bust", randomHex(t)})
+	if code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	if !strings.Contains(errb.String(), "connection to the Dagger engine was lost") {
+		t.Errorf("the output does not say the engine connection was lost")
+	}
+	if _, err := os.Stat(filepath.Join(work, "dist")); !os.IsNotExist(err) {
+		t.Errorf("dist/ exists after the engine went away")
 	}
 }

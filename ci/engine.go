@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"dagger.io/dagger"
@@ -25,11 +28,39 @@ const engineHelp = `garage-release needs a Dagger engine (v0.21.8). Either:
     with the dagger CLI on PATH or in _EXPERIMENTAL_DAGGER_CLI_BIN;
   - or run under 'dagger run go run ./ci ...' (it sets DAGGER_SESSION_PORT).`
 
-// engineError marks errors about reaching the engine itself.
-type engineError struct{ err error }
+// engineError marks errors about reaching the engine itself: none could be
+// reached, or the connection was lost during the run.
+type engineError struct {
+	err  error
+	lost bool
+}
 
 func (e *engineError) Error() string {
+	if e.lost {
+		return fmt.Sprintf("the connection to the Dagger engine was lost during the run: %v\nNothing was exported or published; run the command again once the engine is back.\n%s", e.err, engineHelp)
+	}
 	return fmt.Sprintf("no Dagger engine reachable: %v\n%s", e.err, engineHelp)
+}
+
+// engineLost tells a dropped engine connection from a stage's own failure:
+// a failed command is an ExecError; a transport error is the engine's.
+func engineLost(err error) bool {
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection reset", "connection refused", "broken pipe", "use of closed network connection", ": EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 func (e *engineError) Unwrap() error { return e.err }
 
@@ -125,9 +156,8 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 			return res, fmt.Errorf("interrupted after %s: nothing was exported or published", res.Report.Elapsed().Round(time.Millisecond))
 		}
 		var se *pipeline.StageError
-		if !errors.As(err, &se) {
-			// Not a stage's own failure: most likely the engine went away.
-			return res, &engineError{err: err}
+		if !errors.As(err, &se) || engineLost(se.Err) {
+			return res, &engineError{err: err, lost: true}
 		}
 		return res, fmt.Errorf("%s failed; nothing was exported or published", se.Name())
 	}

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"dagger.io/dagger"
@@ -170,5 +174,23 @@ func TestProjectSelection(t *testing.T) {
 	}
 	if o.version.Version != "v1.0.0" || o.version.Class != "stable" {
 		t.Errorf("version %+v", o.version)
+	}
+}
+
+func TestEngineLost(t *testing.T) {
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{&dagger.ExecError{Cmd: []string{"cargo", "build"}, ExitCode: 101}, false},
+		{fmt.Errorf("query: %w", &net.OpError{Op: "read", Net: "unix", Err: syscall.ECONNRESET}), true},
+		{fmt.Errorf("returned error 502: %w", io.ErrUnexpectedEOF), true},
+		{errors.New(`Post "http://dagger/query": read unix @->/run/engine.sock: read: connection reset by peer`), true},
+		{errors.New("amd64 (x86_64-unknown-linux-gnu) is not a static binary: has a program interpreter"), false},
+	}
+	for _, c := range cases {
+		if got := engineLost(c.err); got != c.want {
+			t.Errorf("engineLost(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

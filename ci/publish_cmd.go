@@ -203,28 +203,15 @@ func withRegistryAuth(c *dagger.Client, e *env, ctr *dagger.Container, ref strin
 // moveLatest tags the image latest when its version is stable and above
 // every stable version already in the repository.
 func moveLatest(ctx context.Context, e *env, o *options, repo string, m *manifest.Manifest) error {
-	if !version.IsStable(m.Version) {
-		return nil
-	}
-	auth := publish.RegistryAuthFromEnv()
-	tags, err := publish.ListTags(ctx, repo, auth, o.insecure)
-	if err != nil {
+	moved, highest, err := publish.MoveLatest(ctx, repo, m.Image.Digest, m.Version, publish.RegistryAuthFromEnv(), o.insecure)
+	switch {
+	case err != nil:
 		return err
+	case moved:
+		fmt.Fprintf(e.stderr, "%s:latest now points at %s\n", repo, m.Version)
+	case version.IsStable(m.Version):
+		fmt.Fprintf(e.stderr, "latest stays where it is: %s is not above the highest stable %s\n", m.Version, highest)
 	}
-	var others []string
-	for _, t := range tags {
-		if t != m.Version {
-			others = append(others, t)
-		}
-	}
-	if !publish.LatestDecision(m.Version, others) {
-		fmt.Fprintf(e.stderr, "latest stays where it is: %s is not above the highest stable %s\n", m.Version, version.HighestStable(others))
-		return nil
-	}
-	if _, err := publish.RetagImage(ctx, repo+"@"+m.Image.Digest, publish.LatestTag, auth, o.insecure); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "%s:latest now points at %s\n", repo, m.Version)
 	return nil
 }
 

@@ -113,3 +113,30 @@ func registryError(what, registry string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// MoveLatest tags repo@digest as latest when version is stable and above
+// every other stable tag in repo. It returns whether latest moved and the
+// highest stable version it compared against.
+func MoveLatest(ctx context.Context, repo, digest, v string, auth authn.Authenticator, insecure bool) (bool, string, error) {
+	if !version.IsStable(v) {
+		return false, "", nil
+	}
+	tags, err := ListTags(ctx, repo, auth, insecure)
+	if err != nil {
+		return false, "", err
+	}
+	var others []string
+	for _, t := range tags {
+		if t != v {
+			others = append(others, t)
+		}
+	}
+	highest := version.HighestStable(others)
+	if !LatestDecision(v, others) {
+		return false, highest, nil
+	}
+	if _, err := RetagImage(ctx, repo+"@"+digest, LatestTag, auth, insecure); err != nil {
+		return false, highest, err
+	}
+	return true, highest, nil
+}
