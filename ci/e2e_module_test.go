@@ -32,14 +32,18 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 	dagger := daggerCLI(t)
 	mod := t.TempDir()
 	copyRepo(t, "..", mod)
-	run := func(args ...string) {
+	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(dagger, args...)
 		cmd.Dir = mod
 		cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("dagger %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("dagger %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 40))
 		}
+		return string(out)
 	}
 	const tag = "v0.0.8-module"
 	commit := strings.Repeat("cd", 20)
@@ -52,6 +56,13 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 		t.Fatalf("go run ./ci release exited %d", code)
 	}
 	cliDist := filepath.Join(work, "dist")
+	// One platform's image, as `dagger call image --platform linux/arm64 terminal` uses.
+	if got := strings.TrimSpace(run("call", "image", "--platform", "linux/arm64", "--tag", tag, "platform")); got != "linux/arm64" {
+		t.Errorf("image --platform linux/arm64 has platform %q", got)
+	}
+	if got := run("call", "image", "--platform", "linux/arm64", "--tag", tag, "entrypoint"); !strings.Contains(got, "/kvstore") {
+		t.Errorf("image entrypoint: %q", got)
+	}
 	if a, b := fileList(t, moduleDist), fileList(t, cliDist); a != b {
 		t.Errorf("different files:\nmodule:\n%s\ncli:\n%s", a, b)
 	}

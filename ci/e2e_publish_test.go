@@ -258,3 +258,43 @@ func remoteIndex(t *testing.T, ref string) remoteImage {
 	}
 	return out
 }
+
+// TestE2EToolchainImage pushes the toolchain with `toolchain --publish`
+// and builds with `--toolchain-image`, which pulls it instead of building.
+func TestE2EToolchainImage(t *testing.T) {
+	requireEngine(t)
+	ref := testenv.Registry(t) + "/e2e-" + randomHex(t)[:8] + "/toolchain:1"
+	work := t.TempDir()
+	code, stdout, _ := runCLI(t, work, "toolchain", "--publish", ref)
+	if code != 0 {
+		t.Fatalf("toolchain --publish exited %d", code)
+	}
+	if !strings.Contains(stdout, ref+"@sha256:") {
+		t.Errorf("toolchain --publish did not print the pushed reference with its digest: %q", stdout)
+	}
+	pushed := remoteImageDigest(t, ref)
+	code, _, stderr := runCLI(t, work, "build", "--targets", "arm64", "--tag", "v0.0.11", "--toolchain-image", ref)
+	if code != 0 {
+		t.Fatalf("build --toolchain-image exited %d", code)
+	}
+	checkDistBinary(t, filepath.Join(work, "dist"), "arm64")
+	if !strings.Contains(stderr, "ok       toolchain") {
+		t.Errorf("no toolchain stage in the build's progress")
+	}
+	if got := remoteImageDigest(t, ref); got != pushed {
+		t.Errorf("the toolchain image changed under its reference: %s, then %s", pushed, got)
+	}
+}
+
+func remoteImageDigest(t *testing.T, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(r)
+	if err != nil {
+		t.Fatalf("read %s: %v", ref, err)
+	}
+	return d.Digest.String()
+}

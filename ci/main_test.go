@@ -194,3 +194,12 @@ func TestEngineLost(t *testing.T) {
 		}
 	}
 }
+
+func TestDocsWithoutDocsFolder(t *testing.T) {
+	c := newCLI(t)
+	os.WriteFile(filepath.Join(c.dir, "Cargo.toml"), []byte("[package]\nname = \"nodocs\"\nversion = \"0.1.0\"\n"), 0o644)
+	code, _, stderr := c.run("docs")
+	if code != exitUsage || !strings.Contains(stderr, "nodocs declares no docs") {
+		t.Errorf("docs without a docs folder: exit %d, %s", code, stderr)
+	}
+}

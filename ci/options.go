@@ -137,6 +137,9 @@ func (o *options) prepare(e *env, cmd string) error {
 	if err := o.project.Validate(); err != nil {
 		return err
 	}
+	if cmd == "docs" && o.project.Docs == "" {
+		return fmt.Errorf("%s declares no docs: set docs = \"<mdBook folder>\" under [package.metadata.release] in Cargo.toml", o.project.Name)
+	}
 	ts, err := target.Parse(o.project.Targets)
 	if err != nil {
 		return err
