@@ -382,6 +382,7 @@ func printBench(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
 		cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
 	fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
+	fmt.Fprintf(w, "note: the cold runs left %d sets of cache volumes (namespaces bench-*) on the engine; being least recently used, they are the first its garbage collector evicts\n", 2*rep.Runs)
 	if rep.Cores > 0 && cold.BuildCPU > 0 {
 		fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",
 			cold.BuildWall, cold.BuildCPU/float64(rep.Cores), ratio(cold.BuildWall, cold.BuildCPU/float64(rep.Cores)), serial.BuildWall, ratio(serial.BuildWall, cold.BuildWall))
