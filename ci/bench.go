@@ -56,7 +56,7 @@ func runEngine(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer closeClient(c)
 	connected := time.Since(start)
 	platform, err := c.DefaultPlatform(ctx)
 	if err != nil {

@@ -49,7 +49,7 @@ func stageCommands() []command {
 				if err != nil {
 					return err
 				}
-				defer c.Close()
+				defer closeClient(c)
 				_, err = runStages(ctx, c, e, o, st)
 				return err
 			},
@@ -92,7 +92,7 @@ func runToolchain(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer closeClient(c)
 	start := time.Now()
 	tc := pipeline.Toolchain(c, pipeline.ToolchainConfig{
 		BaseImage: o.baseImage, DebianMirror: o.debianMirror, Image: o.toolchainImage, CacheBust: o.cacheBust,

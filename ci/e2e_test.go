@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -386,22 +387,25 @@ func TestE2EStaleSources(t *testing.T) {
 	}
 }
 
-// TestE2EEngineLost drops the engine connection in the middle of a release:
+// TestE2EEngineLost kills the engine session in the middle of a release:
 // the message says the connection was lost, the exit code is 1 and nothing
 // is exported.
 func TestE2EEngineLost(t *testing.T) {
 	requireEngine(t)
+	if os.Getenv("DAGGER_SESSION_PORT") != "" {
+		t.Skip("under 'dagger run' the session is not this test's to kill")
+	}
 	work := t.TempDir()
 	var out, errb bytes.Buffer
 	e := &env{stdout: &out, stderr: io.MultiWriter(&errb, testWriter{t}), getenv: os.Getenv, workdir: work,
 		dial: func(ctx context.Context, opts ...dagger.ClientOpt) (*dagger.Client, error) {
 			c, err := dagger.Connect(ctx, opts...)
 			if err == nil {
-				time.AfterFunc(8*time.Second, func() { c.Close() })
+				time.AfterFunc(8*time.Second, func() { killSessions(t) })
 			}
 			return c, err
 		}}
-	// A fresh cache namespace keeps the builds running past the cut.
+	// A fresh cache namespace and cache bust keep the engine busy past the cut.
 	code := run(context.Background(), e, []string{"release", "--tag", "v0.0.10-lost", "--cache-namespace", "lost-" + randomHex(t), "--cache-bust", randomHex(t)})
 	if code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
@@ -411,5 +415,32 @@ func TestE2EEngineLost(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(work, "dist")); !os.IsNotExist(err) {
 		t.Errorf("dist/ exists after the engine went away")
+	}
+}
+
+// killSessions kills this process's `dagger session` children, the SDK's
+// link to the engine, as if the engine had gone away.
+func killSessions(t *testing.T) {
+	entries, _ := os.ReadDir("/proc")
+	self := fmt.Sprint(os.Getpid())
+	killed := 0
+	for _, d := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name: state, then ppid.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if len(fields) > 1 && fields[1] == self && bytes.Contains(cmdline, []byte("session")) {
+			var pid int
+			fmt.Sscan(d.Name(), &pid)
+			if syscall.Kill(pid, syscall.SIGKILL) == nil {
+				killed++
+			}
+		}
+	}
+	if killed == 0 {
+		t.Errorf("no dagger session process to kill")
 	}
 }

@@ -81,6 +81,20 @@ func connect(ctx context.Context, e *env, o *options) (*dagger.Client, error) {
 	return c, nil
 }
 
+// closeClient ends the engine session without hanging on it: after the
+// engine went away, the SDK can wait minutes for the session's output pipes.
+func closeClient(c *dagger.Client) {
+	done := make(chan struct{})
+	go func() {
+		c.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
 // newPipeline uploads the source and returns the pipeline for o.
 func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, error) {
 	var src *dagger.Directory

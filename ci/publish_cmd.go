@@ -139,7 +139,7 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer closeClient(c)
 	res, err := runStages(ctx, c, e, o, pipeline.AllStages)
 	if err != nil || !o.publish {
 		return err
