@@ -73,7 +73,7 @@ func (c Config) normalize() (Config, error) {
 	}
 	c.Endpoint, c.Secure = host, secure
 	if c.Bucket == "" {
-		return Config{}, fmt.Errorf("--s3-bucket is empty: name the bucket that holds the releases, e.g. --s3-bucket garagehq.deuxfleurs.fr")
+		return Config{}, fmt.Errorf("--s3-bucket is empty: name the bucket that holds the releases, e.g. --s3-bucket releases")
 	}
 	if strings.ContainsAny(c.Bucket, "/ ") {
 		return Config{}, fmt.Errorf("--s3-bucket %q is not a bucket name: give the bucket alone, and put a key prefix in --s3-prefix", c.Bucket)
