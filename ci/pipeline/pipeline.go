@@ -157,7 +157,8 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 	return ctr
 }
 
-// cargoArgs returns the flags every cargo command of the project shares.
+// cargoArgs returns the flags the release build of the project takes: the
+// package that builds the binary, and its features.
 func (p *Pipeline) cargoArgs() []string {
 	var args []string
 	if p.cfg.Project.Locked {
@@ -168,6 +169,29 @@ func (p *Pipeline) cargoArgs() []string {
 	}
 	if len(p.cfg.Project.Features) > 0 {
 		args = append(args, "--features", strings.Join(p.cfg.Project.Features, ","))
+	}
+	return args
+}
+
+// workspaceArgs returns the flags of checks and tests: the whole workspace
+// when the binary comes from one of its members (checks cover every crate,
+// not only the one released), with the features named by their package.
+func (p *Pipeline) workspaceArgs() []string {
+	s := p.cfg.Project
+	if s.Package == "" {
+		return p.cargoArgs()
+	}
+	var args []string
+	if s.Locked {
+		args = append(args, "--locked")
+	}
+	args = append(args, "--workspace")
+	if len(s.Features) > 0 {
+		qualified := make([]string, len(s.Features))
+		for i, f := range s.Features {
+			qualified[i] = s.Package + "/" + f
+		}
+		args = append(args, "--features", strings.Join(qualified, ","))
 	}
 	return args
 }

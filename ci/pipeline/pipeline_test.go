@@ -11,6 +11,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/target"
 )
 
@@ -151,5 +152,29 @@ func TestReportStages(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "start    build amd64") || !strings.Contains(log.String(), "FAILED   build arm") {
 		t.Errorf("progress log:\n%s", log.String())
+	}
+}
+
+func TestCargoArgs(t *testing.T) {
+	cases := []struct {
+		name                  string
+		settings              project.Settings
+		wantBuild, wantChecks string
+	}{
+		{"single crate", project.Settings{Binary: "kvstore", Locked: true},
+			"--locked", "--locked"},
+		{"features", project.Settings{Binary: "kvstore", Features: []string{"a", "b"}},
+			"--features a,b", "--features a,b"},
+		{"workspace member", project.Settings{Binary: "garage", Package: "garage", Locked: true, Features: []string{"k2v", "lmdb"}},
+			"--locked --package garage --features k2v,lmdb", "--locked --workspace --features garage/k2v,garage/lmdb"},
+	}
+	for _, c := range cases {
+		p := &Pipeline{cfg: Config{Project: c.settings}}
+		if got := strings.Join(p.cargoArgs(), " "); got != c.wantBuild {
+			t.Errorf("%s: build args %q, want %q", c.name, got, c.wantBuild)
+		}
+		if got := strings.Join(p.workspaceArgs(), " "); got != c.wantChecks {
+			t.Errorf("%s: check/test args %q, want %q", c.name, got, c.wantChecks)
+		}
 	}
 }

@@ -5,8 +5,8 @@ import "dagger.io/dagger"
 // Test builds the project in debug mode and runs its unit and integration
 // tests on the host, in the runner image (toolchain plus test packages).
 func (p *Pipeline) Test() *dagger.Container {
-	build := append([]string{"cargo", "build", "--all-targets"}, p.cargoArgs()...)
-	test := append([]string{"cargo", "test"}, p.cargoArgs()...)
+	build := append([]string{"cargo", "build", "--all-targets"}, p.workspaceArgs()...)
+	test := append([]string{"cargo", "test"}, p.workspaceArgs()...)
 	return recordSources(withFreshSources(p.cargo(p.Runner(), "test")).
 		WithExec(build).
 		WithExec(test))
