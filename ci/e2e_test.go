@@ -444,3 +444,70 @@ func killSessions(t *testing.T) {
 		t.Errorf("no dagger session process to kill")
 	}
 }
+
+// TestE2EWorkspace releases a virtual workspace shaped like Garage's: the
+// binary in one member, a library in another, settings under
+// [workspace.metadata.release], no smoke script and no docs.
+func TestE2EWorkspace(t *testing.T) {
+	requireEngine(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"Cargo.toml": `[workspace]
+resolver = "2"
+members = ["crates/*"]
+
+[workspace.metadata.release]
+binary = "hello"
+package = "hello"
+targets = ["amd64", "arm"]
+`,
+		"crates/greet/Cargo.toml": "[package]\nname = \"greet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"crates/greet/src/lib.rs": `/// The greeting.
+pub fn greet(name: &str) -> String {
+    format!("hello, {name}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn greets() {
+        assert_eq!(super::greet("x"), "hello, x");
+    }
+}
+`,
+		"crates/hello/Cargo.toml": "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ngreet = { path = \"../greet\" }\n",
+		"crates/hello/src/main.rs": `fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("hello {}", option_env!("GIT_VERSION").unwrap_or("dev"));
+        return;
+    }
+    println!("{}", greet::greet("world"));
+}
+`,
+		"README.md": "not uploaded\n",
+	}
+	for name, text := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		writeFile(t, filepath.Join(dir, name), text)
+	}
+	code, _, stderr := runCLI(t, dir, "release", "--tag", "v0.1.0")
+	if code != 0 {
+		t.Fatalf("release of a workspace exited %d", code)
+	}
+	for _, want := range []string{"ok       check", "ok       test", "ok       smoke arm", "ok       build amd64"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("progress lacks %q", want)
+		}
+	}
+	for _, tg := range []string{"amd64", "arm"} {
+		tgt, _ := target.Lookup(tg)
+		data := readFile(t, filepath.Join(dir, "dist", tgt.Triple, "hello"))
+		if err := elfcheck.Check(data, tgt); err != nil {
+			t.Error(err)
+		}
+	}
+	out, err := exec.Command(filepath.Join(dir, "dist", "x86_64-unknown-linux-gnu", "hello")).Output()
+	if err != nil || strings.TrimSpace(string(out)) != "hello, world" {
+		t.Errorf("the amd64 binary printed %q, %v", out, err)
+	}
+}
