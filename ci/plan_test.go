@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/publish"
 	"github.com/garage-release/garage-release/ci/testenv"
 )
@@ -16,6 +19,12 @@ func TestPlanCommand(t *testing.T) {
 	s3 := testenv.S3(t)
 	bucket := testenv.NewBucket(t, s3)
 	c := newCLI(t)
+	// A dist/ of another version in the folder must not get in the way.
+	other := &manifest.Manifest{Version: "v0.0.1", Class: "stable", Binary: "kvstore", Targets: []manifest.Artifact{
+		{Target: "amd64", Triple: "x86_64-unknown-linux-gnu", Path: "x86_64-unknown-linux-gnu/kvstore", SHA256: strings.Repeat("a", 64)}}}
+	data, _ := other.Marshal()
+	os.MkdirAll(filepath.Join(c.dir, "dist"), 0o755)
+	os.WriteFile(filepath.Join(c.dir, "dist", manifest.FileName), data, 0o644)
 	c.vars["AWS_ACCESS_KEY_ID"] = s3.AccessKey
 	c.vars["AWS_SECRET_ACCESS_KEY"] = s3.SecretKey
 	code, stdout, stderr := c.run("plan", "--json", "--tag", "v2.0.0", "--s3-endpoint", s3.URL(), "--s3-bucket", bucket,

@@ -298,9 +298,13 @@ func runPlan(ctx context.Context, e *env, o *options) error {
 	for _, t := range o.targetList {
 		m.Targets = append(m.Targets, manifest.Artifact{Target: t.Name, Triple: t.Triple, Platform: t.Platform, Path: t.BinaryPath(o.project.Binary)})
 	}
+	// A dist/ of this very version is compared by checksum; otherwise the
+	// keys come from the target table.
 	dist := ""
-	if _, err := os.Stat(filepath.Join(outDir(e, o), manifest.FileName)); err == nil {
-		dist = outDir(e, o)
+	if data, err := os.ReadFile(filepath.Join(outDir(e, o), manifest.FileName)); err == nil {
+		if built, err := manifest.Parse(data); err == nil && built.Version == m.Version {
+			m, dist = built, outDir(e, o)
+		}
 	}
 	plan, err := publish.Plan(ctx, cfg, m, dist, repo)
 	if err != nil {
