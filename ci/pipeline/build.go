@@ -38,14 +38,13 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", ReleaseRustFlags).
 		WithEnvVariable("GIT_VERSION", p.cfg.Version)
-	return recordSources(withFreshSources(ctr).
-		WithExec(args).
-		// The target/ directory is a cache volume, outside the container's
-		// result: copy the binary out so it becomes part of it. The line
-		// appended to BuildLog counts the builds the engine really ran (a
-		// cached release appends nothing).
-		WithExec([]string{"sh", "-c", `mkdir -p /out && cp "$1" /out/ && echo "$GIT_VERSION $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$2"`, "copy-binary",
-			"/target/" + t.Triple + "/release/" + bin, "/target/" + BuildLog}))
+	// The target/ directory is a cache volume, outside the container's
+	// result: the binary is copied out so it becomes part of it. The line
+	// appended to BuildLog counts the builds the engine really ran (a cached
+	// release appends nothing).
+	return withCargo(ctr.
+		WithEnvVariable("COPY_BINARY", "/target/"+t.Triple+"/release/"+bin).
+		WithEnvVariable("BUILD_LOG", "/target/"+BuildLog), args...)
 }
 
 // Build returns the static release binary for t.

@@ -7,7 +7,6 @@ import "dagger.io/dagger"
 func (p *Pipeline) Check() *dagger.Container {
 	clippy := append([]string{"cargo", "clippy", "--all-targets"}, p.workspaceArgs()...)
 	clippy = append(clippy, "--", "-D", "warnings")
-	return recordSources(withFreshSources(p.cargo(p.Toolchain(), "check")).
-		WithExec([]string{"cargo", "fmt", "--all", "--check"}).
-		WithExec(clippy))
+	ctr := p.cargo(p.Toolchain(), "check").WithExec([]string{"cargo", "fmt", "--all", "--check"})
+	return withCargo(ctr, clippy...)
 }

@@ -35,6 +35,28 @@ cat "$now" >> "$stamp"
 LC_ALL=C sort -u -o "$stamp" "$stamp"
 `
 
+// cargoFreshScript runs one cargo command between the mtime repair and the
+// record, in a single exec: with the target/ volume LOCKED, another release
+// of the same project on the same engine cannot slip in between. For a
+// release build, COPY_BINARY names the binary to copy out of the volume,
+// in the same exec for the same reason.
+const cargoFreshScript = `set -eu
+fresh() {
+` + freshSourcesScript + `}
+fresh "$STAMP" /src "$SOURCES_NOW"
+"$@"
+cp "$SOURCES_NOW" "$STAMP"
+if [ -n "${COPY_BINARY:-}" ]; then
+  mkdir -p /out
+  cp "$COPY_BINARY" /out/
+  echo "${GIT_VERSION:-} $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$BUILD_LOG"
+fi
+`
+
+// CargoFreshName is the $0 of the wrapper: failure reports show the cargo
+// command it ran, not the wrapper.
+const CargoFreshName = "cargo-fresh"
+
 // sourcesStamp is where a target/ volume records its sources; sourcesNow
 // holds this run's, from the repair to the record.
 const (
@@ -42,13 +64,10 @@ const (
 	sourcesNow   = "/tmp/garage-release-sources"
 )
 
-// withFreshSources runs the mtime repair before a cargo command.
-func withFreshSources(ctr *dagger.Container) *dagger.Container {
-	return ctr.WithExec([]string{"sh", "-c", freshSourcesScript, "fresh-sources", sourcesStamp, "/src", sourcesNow})
-}
-
-// recordSources narrows the record to this build's sources once cargo
-// succeeded: every artifact is now built from them.
-func recordSources(ctr *dagger.Container) *dagger.Container {
-	return ctr.WithExec([]string{"cp", sourcesNow, sourcesStamp})
+// withCargo runs a cargo command with fresh sources (see freshSourcesScript).
+func withCargo(ctr *dagger.Container, args ...string) *dagger.Container {
+	return ctr.
+		WithEnvVariable("STAMP", sourcesStamp).
+		WithEnvVariable("SOURCES_NOW", sourcesNow).
+		WithExec(append([]string{"sh", "-c", cargoFreshScript, CargoFreshName}, args...))
 }

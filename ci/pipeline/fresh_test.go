@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +69,49 @@ func TestFreshSources(t *testing.T) {
 		if s.success {
 			succeed()
 		}
+	}
+}
+
+// TestCargoFreshWrapper runs the wrapper around a stand-in for cargo: on
+// success the record is narrowed to this build's sources and the binary is
+// copied out with a build-log line; on failure the record keeps every
+// version and nothing is copied.
+func TestCargoFreshWrapper(t *testing.T) {
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("no sha256sum")
+	}
+	src, tmp := t.TempDir(), t.TempDir()
+	out := filepath.Join(tmp, "out")
+	// The wrapper's fixed paths, moved under the test's folders.
+	script := strings.ReplaceAll(strings.ReplaceAll(cargoFreshScript, "/src", src), "/out", out)
+	os.WriteFile(filepath.Join(src, "main.rs"), []byte("v1"), 0o644)
+	os.WriteFile(filepath.Join(tmp, "kvstore"), []byte("binary"), 0o755)
+	stamp := filepath.Join(tmp, "stamp")
+	run := func(cargo ...string) error {
+		cmd := exec.Command("sh", append([]string{"-c", script, CargoFreshName}, cargo...)...)
+		cmd.Env = append(os.Environ(), "STAMP="+stamp, "SOURCES_NOW="+filepath.Join(tmp, "now"),
+			"COPY_BINARY="+filepath.Join(tmp, "kvstore"), "BUILD_LOG="+filepath.Join(tmp, "log"), "GIT_VERSION=v1.0.0")
+		return cmd.Run()
+	}
+	if err := run("true"); err != nil {
+		t.Fatalf("a successful cargo: %v", err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(out, "kvstore")); string(data) != "binary" {
+		t.Errorf("the binary was not copied out")
+	}
+	if log, _ := os.ReadFile(filepath.Join(tmp, "log")); !strings.HasPrefix(string(log), "v1.0.0 ") {
+		t.Errorf("build log: %q", log)
+	}
+	os.WriteFile(filepath.Join(src, "main.rs"), []byte("v2"), 0o644)
+	os.RemoveAll(out)
+	if err := run("false"); err == nil {
+		t.Fatal("a failing cargo did not fail the wrapper")
+	}
+	if _, err := os.Stat(filepath.Join(out, "kvstore")); err == nil {
+		t.Errorf("a failed build copied a binary out")
+	}
+	record, _ := os.ReadFile(stamp)
+	if n := strings.Count(string(record), "./main.rs"); n != 2 {
+		t.Errorf("after a failure the record holds %d versions of main.rs, want 2:\n%s", n, record)
 	}
 }

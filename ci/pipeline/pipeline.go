@@ -146,7 +146,9 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
 		WithMountedCache("/cargo/git", p.cache("cargo-git")).
 		WithEnvVariable("CARGO_HOME", "/cargo").
-		WithMountedCache("/target", p.cache("target", profile)).
+		// LOCKED: one exec at a time per target/ volume, so two releases of
+		// the same project on one engine cannot mix their builds.
+		WithMountedCache("/target", p.cache("target", profile), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
 		WithEnvVariable("CARGO_TARGET_DIR", "/target").
 		WithEnvVariable("CARGO_TERM_COLOR", "never").
 		WithMountedDirectory("/src", p.cfg.Source).

@@ -105,6 +105,10 @@ func TestDescribeExecError(t *testing.T) {
 	if got := Describe(both); !strings.Contains(got, "stdout:\ntest planted ... FAILED") || !strings.Contains(got, "stderr:\nerror: test failed") {
 		t.Errorf("a test failure must show stdout and stderr: %s", got)
 	}
+	wrapped := &dagger.ExecError{Cmd: []string{"sh", "-c", "set -eu\n...", CargoFreshName, "cargo", "build", "--release"}, ExitCode: 101, Stderr: "error[E0308]"}
+	if got := Describe(wrapped); !strings.Contains(got, "command `cargo build --release` exited with code 101") {
+		t.Errorf("the cargo wrapper must show the cargo command: %s", got)
+	}
 	script := &dagger.ExecError{Cmd: []string{"sh", "-c", "set -eu\napt-get update"}, ExitCode: 100, Stderr: "E: no network"}
 	if got := Describe(script); !strings.Contains(got, "`sh -c <script>`") || !strings.Contains(got, "E: no network") {
 		t.Errorf("inline script: %s", got)

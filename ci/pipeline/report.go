@@ -175,6 +175,10 @@ func Describe(err error) string {
 }
 
 func quoteCmd(cmd []string) string {
+	// The cargo wrapper is shown as the cargo command it ran.
+	if len(cmd) > 4 && cmd[0] == "sh" && cmd[1] == "-c" && cmd[3] == CargoFreshName {
+		cmd = cmd[4:]
+	}
 	// A long inline script (the toolchain recipe) is named, not printed.
 	parts := make([]string, len(cmd))
 	for i, c := range cmd {

@@ -7,7 +7,5 @@ import "dagger.io/dagger"
 func (p *Pipeline) Test() *dagger.Container {
 	build := append([]string{"cargo", "build", "--all-targets"}, p.workspaceArgs()...)
 	test := append([]string{"cargo", "test"}, p.workspaceArgs()...)
-	return recordSources(withFreshSources(p.cargo(p.Runner(), "test")).
-		WithExec(build).
-		WithExec(test))
+	return withCargo(withCargo(p.cargo(p.Runner(), "test"), build...), test...)
 }
