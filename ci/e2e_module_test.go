@@ -63,6 +63,8 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 	if got := run("call", "image", "--platform", "linux/arm64", "--tag", tag, "entrypoint"); !strings.Contains(got, "/kvstore") {
 		t.Errorf("image entrypoint: %q", got)
 	}
+	// The checks answer from a shell too (a failure would fail the call).
+	run("call", "check")
 	if a, b := fileList(t, moduleDist), fileList(t, cliDist); a != b {
 		t.Errorf("different files:\nmodule:\n%s\ncli:\n%s", a, b)
 	}
