@@ -13,10 +13,8 @@ import (
 	"strings"
 
 	sdk "dagger.io/dagger"
-	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/garage-release/garage-release/ci/example"
-	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/publish"
@@ -331,38 +329,30 @@ func (m *GarageRelease) Publish(
 		return "", err
 	}
 	m0 := res.Manifest
-	var auth authn.Authenticator
-	var repo string
+	// The registry login: a secret for the engine's push, plain text only
+	// for the host-side tag of latest.
+	login := map[string]string{publish.EnvRegistryUsername: registryUsername}
+	var engineAuth *pipeline.RegistryAuth
+	if registryUsername != "" && registryPassword != nil {
+		pw, err := registryPassword.Plaintext(ctx)
+		if err != nil {
+			return "", err
+		}
+		login[publish.EnvRegistryPassword] = pw
+		secret, err := toSDK[*sdk.Secret](ctx, p.Client(), registryPassword)
+		if err != nil {
+			return "", err
+		}
+		engineAuth = &pipeline.RegistryAuth{Username: registryUsername, Password: secret}
+	}
 	if registry != "" {
 		settings := p.Config().Project
-		repo = strings.TrimSuffix(registry, "/") + "/" + settings.ImageName()
-		ctr := dag.Container()
-		if registryUsername != "" && registryPassword != nil {
-			ctr = ctr.WithRegistryAuth(strings.SplitN(repo, "/", 2)[0], registryUsername, registryPassword)
-		}
-		variants := make([]*dagger.Container, len(res.Images))
-		for i, img := range res.Images {
-			if variants[i], err = fromSDK[*dagger.Container](ctx, img); err != nil {
-				return "", err
-			}
-		}
-		ref, err := ctr.Publish(ctx, repo+":"+m0.Version, dagger.ContainerPublishOpts{PlatformVariants: variants})
+		repo := strings.TrimSuffix(registry, "/") + "/" + settings.ImageName()
+		img, err := pipeline.PublishImage(ctx, p.Client(), repo, m0.Version, p.Config().Targets, res.Images, engineAuth)
 		if err != nil {
-			return "", fmt.Errorf("push %s:%s: %w", repo, m0.Version, err)
+			return "", err
 		}
-		_, digest, _ := strings.Cut(ref, "@")
-		m0.Image = &manifest.Image{Ref: repo + ":" + m0.Version, Digest: digest, Tags: []string{m0.Version}}
-		for _, a := range m0.Targets {
-			m0.Image.Platforms = append(m0.Image.Platforms, a.Platform)
-		}
-		auth = authn.Anonymous
-		if registryUsername != "" && registryPassword != nil {
-			pw, err := registryPassword.Plaintext(ctx)
-			if err != nil {
-				return "", err
-			}
-			auth = &authn.Basic{Username: registryUsername, Password: pw}
-		}
+		m0.Image = img
 	}
 	// publish works on files: export dist/ into this function's own container.
 	dir, err := os.MkdirTemp("", "dist-")
@@ -373,15 +363,10 @@ func (m *GarageRelease) Publish(
 	if _, err := dist.Export(ctx, dir); err != nil {
 		return "", err
 	}
-	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr})
+	rep, err := publish.Release(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr},
+		publish.RegistryAuth(func(k string) string { return login[k] }), false)
 	if err != nil {
 		return "", err
-	}
-	// latest moves only once the release is listed, and only upwards.
-	if m0.Image != nil {
-		if _, _, err := publish.MoveLatest(ctx, repo, m0.Image.Digest, m0.Version, auth, false); err != nil {
-			return "", err
-		}
 	}
 	return fmt.Sprintf("published %s (%s): %d uploaded, %d already there", m0.Version, m0.Class,
 		len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped))), nil

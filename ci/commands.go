@@ -104,7 +104,7 @@ func runToolchain(ctx context.Context, e *env, o *options) error {
 	}
 	fmt.Fprintf(e.stderr, "%sToolchain ready in %s.\n", out, time.Since(start).Round(100*time.Millisecond))
 	if o.pushRef != "" {
-		ref, err := withRegistryAuth(c, e, tc, o.pushRef).Publish(ctx, o.pushRef)
+		ref, err := engineRegistryAuth(c, e).Apply(tc, o.pushRef).Publish(ctx, o.pushRef)
 		if err != nil {
 			return fmt.Errorf("push toolchain to %s: %s", o.pushRef, pipeline.Describe(err))
 		}

@@ -121,7 +121,7 @@ func buildCount(t *testing.T, ns string, tg target.Target) int {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	key := ns + "-kvstore-target-" + tg.Triple
+	key := pipeline.CacheKey(ns, "kvstore", "target", tg.Triple)
 	out, err := c.Container().From(pipeline.DefaultBaseImage).
 		// The pipeline's sharing mode: the engine keys a volume by it too.
 		WithMountedCache("/t", c.CacheVolume(key), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).

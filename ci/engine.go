@@ -221,7 +221,7 @@ func listDist(w io.Writer, out string) {
 			return err
 		}
 		rel, _ := filepath.Rel(out, path)
-		if filepath.Dir(rel) != "docs" && !hasPrefixDir(rel, "docs") {
+		if !strings.HasPrefix(rel, "docs/") {
 			info, _ := d.Info()
 			fmt.Fprintf(w, "  %-48s %10d bytes\n", rel, info.Size())
 		}
@@ -230,10 +230,6 @@ func listDist(w io.Writer, out string) {
 	if _, err := os.Stat(filepath.Join(out, "docs", "index.html")); err == nil {
 		fmt.Fprintf(w, "  %-48s\n", "docs/ (the documentation site)")
 	}
-}
-
-func hasPrefixDir(rel, dir string) bool {
-	return len(rel) > len(dir) && rel[:len(dir)+1] == dir+"/"
 }
 
 // publishable refuses versions that cannot be published.

@@ -153,66 +153,30 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 func publishRelease(ctx context.Context, c *dagger.Client, e *env, o *options, cfg publish.Config, repo string, res *pipeline.Result) error {
 	m := res.Manifest
 	if repo != "" {
-		img, err := pushImage(ctx, c, e, o, repo, res.Images)
+		fmt.Fprintf(e.stderr, "Pushing %s:%s (%d platforms)...\n", repo, m.Version, len(res.Images))
+		img, err := pipeline.PublishImage(ctx, c, repo, m.Version, o.targetList, res.Images, engineRegistryAuth(c, e))
 		if err != nil {
 			return err
 		}
 		m.Image = img
 	}
-	rep, err := publish.Publish(ctx, cfg, outDir(e, o), m, publish.Options{Force: o.force, Progress: e.stderr})
+	rep, err := publish.Release(ctx, cfg, outDir(e, o), m, publish.Options{Force: o.force, Progress: e.stderr}, publish.RegistryAuth(e.getenv), o.insecure)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Published %s (%s): %d objects uploaded, %d already there.\n",
 		m.Version, m.Class, len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped)))
-	if m.Image != nil {
-		return moveLatest(ctx, e, o, repo, m)
-	}
 	return nil
 }
 
-// pushImage publishes the per-platform images as one index <repo>:<version>.
-// The password reaches the engine only as a Dagger secret.
-func pushImage(ctx context.Context, c *dagger.Client, e *env, o *options, repo string, images []*dagger.Container) (*manifest.Image, error) {
-	ctr := withRegistryAuth(c, e, c.Container(), repo)
-	ref := repo + ":" + o.version.Version
-	fmt.Fprintf(e.stderr, "Pushing %s (%d platforms)...\n", ref, len(images))
-	out, err := ctr.Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: images})
-	if err != nil {
-		return nil, fmt.Errorf("push %s: the registry refused the image: %s", ref, pipeline.Describe(err))
-	}
-	_, digest, _ := strings.Cut(out, "@")
-	img := &manifest.Image{Ref: ref, Digest: digest, Tags: []string{o.version.Version}}
-	for _, t := range o.targetList {
-		img.Platforms = append(img.Platforms, t.Platform)
-	}
-	return img, nil
-}
-
-// withRegistryAuth gives ctr the registry credentials from the environment
-// for the registry of ref; the password enters the engine only as a secret.
-func withRegistryAuth(c *dagger.Client, e *env, ctr *dagger.Container, ref string) *dagger.Container {
+// engineRegistryAuth is the registry login from the environment, with the
+// password handed to the engine as a secret; nil without a username.
+func engineRegistryAuth(c *dagger.Client, e *env) *pipeline.RegistryAuth {
 	user := e.getenv(publish.EnvRegistryUsername)
 	if user == "" {
-		return ctr
+		return nil
 	}
-	host := strings.SplitN(ref, "/", 2)[0]
-	return ctr.WithRegistryAuth(host, user, c.SetSecret("registry-password", e.getenv(publish.EnvRegistryPassword)))
-}
-
-// moveLatest tags the image latest when its version is stable and above
-// every stable version already in the repository.
-func moveLatest(ctx context.Context, e *env, o *options, repo string, m *manifest.Manifest) error {
-	moved, highest, err := publish.MoveLatest(ctx, repo, m.Image.Digest, m.Version, publish.RegistryAuthFromEnv(), o.insecure)
-	switch {
-	case err != nil:
-		return err
-	case moved:
-		fmt.Fprintf(e.stderr, "%s:latest now points at %s\n", repo, m.Version)
-	case version.IsStable(m.Version):
-		fmt.Fprintf(e.stderr, "latest stays where it is: %s is not above the highest stable %s\n", m.Version, highest)
-	}
-	return nil
+	return &pipeline.RegistryAuth{Username: user, Password: c.SetSecret("registry-password", e.getenv(publish.EnvRegistryPassword))}
 }
 
 func runPublish(ctx context.Context, e *env, o *options) error {
@@ -268,7 +232,7 @@ func runPromote(ctx context.Context, e *env, o *options) error {
 			o.imageName = o.project.ImageName()
 		}
 		repo := strings.TrimSuffix(reg, "/") + "/" + o.imageName
-		digest, err := publish.RetagImage(ctx, repo+":"+from, o.to, publish.RegistryAuthFromEnv(), o.insecure)
+		digest, err := publish.RetagImage(ctx, repo+":"+from, o.to, publish.RegistryAuth(e.getenv), o.insecure)
 		if err != nil {
 			return err
 		}

@@ -24,9 +24,6 @@ const ReleaseRustFlags = "-C target-feature=+crt-static --remap-path-prefix=/src
 // line every time the engine actually runs that target's release build.
 const BuildLog = "garage-release-builds.log"
 
-// TargetCacheKey is the name of the cache volume holding t's target/.
-func (p *Pipeline) TargetCacheKey(t target.Target) string { return p.cacheKey("target", t.Triple) }
-
 // BuildContainer is the container after the release build of t; the binary
 // is at /out/<binary>.
 func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {

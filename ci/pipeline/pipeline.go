@@ -127,7 +127,13 @@ func (p *Pipeline) cache(parts ...string) *dagger.CacheVolume {
 }
 
 func (p *Pipeline) cacheKey(parts ...string) string {
-	return p.cfg.CacheNamespace + "-" + sanitize(p.cfg.Project.Name) + "-" + strings.Join(parts, "-")
+	return CacheKey(p.cfg.CacheNamespace, p.cfg.Project.Name, parts...)
+}
+
+// CacheKey names a cache volume of project in namespace: "target",
+// "<triple>" names a target's target/ directory.
+func CacheKey(namespace, project string, parts ...string) string {
+	return namespace + "-" + sanitize(project) + "-" + strings.Join(parts, "-")
 }
 
 func sanitize(s string) string {

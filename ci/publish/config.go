@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 )
 
@@ -38,23 +37,6 @@ type Config struct {
 	Secure bool
 	// AccessKey and SecretKey sign requests.
 	AccessKey, SecretKey string
-}
-
-// ConfigFromEnv returns a Config for the endpoint, bucket and key prefix the
-// CLI got as flags, with the credentials from AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY. It validates the result.
-func ConfigFromEnv(endpoint, bucket, prefix string) (Config, error) {
-	cfg := Config{
-		Endpoint:  endpoint,
-		Bucket:    bucket,
-		Prefix:    prefix,
-		AccessKey: os.Getenv(EnvAccessKey),
-		SecretKey: os.Getenv(EnvSecretKey),
-	}
-	if _, err := cfg.normalize(); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
 }
 
 // Validate reports the first setting that cannot work, naming the flag or

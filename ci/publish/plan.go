@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"text/tabwriter"
 
@@ -194,7 +195,7 @@ func planTargets(m *manifest.Manifest) ([]PlanTarget, error) {
 
 // planImages lists the tags a publish would push to repo.
 func planImages(ctx context.Context, repo, v string) ([]PlanImage, []string) {
-	tags, err := ListTags(ctx, repo, RegistryAuthFromEnv(), false)
+	tags, err := ListTags(ctx, repo, RegistryAuth(os.Getenv), false)
 	if err != nil {
 		return []PlanImage{{Ref: repo + ":" + v}}, []string{fmt.Sprintf("could not read the registry, so tag states and the latest decision are unknown: %v", err)}
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/authn"
 
 	"golang.org/x/sync/errgroup"
 
@@ -140,4 +143,31 @@ func done(results []ObjectResult) []ObjectResult {
 		}
 	}
 	return out
+}
+
+// Release publishes a release whose image, if any, is already pushed (its
+// record in m.Image): Publish, then latest moves to the image when m's
+// version is a stable one above every other stable tag. latest moves only
+// once the release is listed on the page.
+func Release(ctx context.Context, cfg Config, distDir string, m *manifest.Manifest, opts Options, auth authn.Authenticator, insecure bool) (Report, error) {
+	rep, err := Publish(ctx, cfg, distDir, m, opts)
+	if err != nil || m.Image == nil {
+		return rep, err
+	}
+	repo := strings.TrimSuffix(m.Image.Ref, ":"+m.Version)
+	moved, highest, err := MoveLatest(ctx, repo, m.Image.Digest, m.Version, auth, insecure)
+	if err != nil {
+		return rep, err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	switch {
+	case moved:
+		fmt.Fprintf(progress, "%s:%s now points at %s\n", repo, LatestTag, m.Version)
+	case version.IsStable(m.Version):
+		fmt.Fprintf(progress, "%s stays where it is: %s is not above the highest stable %s\n", LatestTag, m.Version, highest)
+	}
+	return rep, nil
 }

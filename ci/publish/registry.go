@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,14 +23,15 @@ const (
 // LatestTag is the tag that follows the highest stable release.
 const LatestTag = "latest"
 
-// RegistryAuthFromEnv returns basic auth from REGISTRY_USERNAME and
-// REGISTRY_PASSWORD, or anonymous access when the username is unset.
-func RegistryAuthFromEnv() authn.Authenticator {
-	user := os.Getenv(EnvRegistryUsername)
+// RegistryAuth returns basic auth from REGISTRY_USERNAME and
+// REGISTRY_PASSWORD as getenv reads them, or anonymous access when the
+// username is unset.
+func RegistryAuth(getenv func(string) string) authn.Authenticator {
+	user := getenv(EnvRegistryUsername)
 	if user == "" {
 		return authn.Anonymous
 	}
-	return &authn.Basic{Username: user, Password: os.Getenv(EnvRegistryPassword)}
+	return &authn.Basic{Username: user, Password: getenv(EnvRegistryPassword)}
 }
 
 // RetagImage gives the image src ("<repo>:<tag>" or "<repo>@<digest>") the

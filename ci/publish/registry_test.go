@@ -142,14 +142,14 @@ func TestLatestDecision(t *testing.T) {
 	}
 }
 
-func TestRegistryAuthFromEnv(t *testing.T) {
-	t.Setenv(EnvRegistryUsername, "")
-	if a := RegistryAuthFromEnv(); a != authn.Anonymous {
+func TestRegistryAuth(t *testing.T) {
+	vars := map[string]string{}
+	getenv := func(k string) string { return vars[k] }
+	if a := RegistryAuth(getenv); a != authn.Anonymous {
 		t.Errorf("no username: got %T, want anonymous", a)
 	}
-	t.Setenv(EnvRegistryUsername, "bot")
-	t.Setenv(EnvRegistryPassword, "pw")
-	cfg, err := RegistryAuthFromEnv().Authorization()
+	vars[EnvRegistryUsername], vars[EnvRegistryPassword] = "bot", "pw"
+	cfg, err := RegistryAuth(getenv).Authorization()
 	if err != nil || cfg.Username != "bot" || cfg.Password != "pw" {
 		t.Errorf("Authorization() = %+v, %v", cfg, err)
 	}
