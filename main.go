@@ -133,23 +133,34 @@ func run(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory,
 
 // runPipeline is run that also returns the pipeline, for its settings.
 func runPipeline(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, *pipeline.Pipeline, error) {
+	p, err := preparePipeline(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dist, res, err := runPrepared(ctx, p, st)
+	return dist, res, p, err
+}
+
+// preparePipeline reads the project and its version; nothing runs yet.
+func preparePipeline(ctx context.Context, o options) (*pipeline.Pipeline, error) {
 	c, err := session(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	p, err := newPipeline(ctx, c, o)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	return newPipeline(ctx, c, o)
+}
+
+// runPrepared runs stages of p and returns dist/ as a module Directory.
+func runPrepared(ctx context.Context, p *pipeline.Pipeline, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, error) {
 	res, err := p.Run(ctx, st)
 	if res != nil {
 		res.Report.Summary(os.Stderr)
 	}
 	if err != nil {
-		return nil, res, p, err
+		return nil, res, err
 	}
 	dist, err := fromSDK[*dagger.Directory](ctx, res.Dist)
-	return dist, res, p, err
+	return dist, res, err
 }
 
 // Check runs cargo fmt --check and cargo clippy -D warnings.
@@ -324,37 +335,26 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	dist, res, p, err := runPipeline(ctx, options{source: source, tag: tag, commit: commit}, pipeline.AllStages)
+	p, err := preparePipeline(ctx, options{source: source, tag: tag, commit: commit})
 	if err != nil {
 		return "", err
 	}
-	m0 := res.Manifest
-	// The registry login: a secret for the engine's push, plain text only
-	// for the host-side tag of latest.
-	login := map[string]string{publish.EnvRegistryUsername: registryUsername}
-	var engineAuth *pipeline.RegistryAuth
-	if registryUsername != "" && registryPassword != nil {
-		pw, err := registryPassword.Plaintext(ctx)
-		if err != nil {
-			return "", err
-		}
-		login[publish.EnvRegistryPassword] = pw
-		secret, err := toSDK[*sdk.Secret](ctx, p.Client(), registryPassword)
-		if err != nil {
-			return "", err
-		}
-		engineAuth = &pipeline.RegistryAuth{Username: registryUsername, Password: secret}
+	reg, err := moduleRegistry(ctx, registry, p.Config().Project.ImageName(), registryUsername, registryPassword)
+	if err != nil {
+		return "", err
 	}
-	if registry != "" {
-		settings := p.Config().Project
-		repo := strings.TrimSuffix(registry, "/") + "/" + settings.ImageName()
-		img, err := pipeline.PublishImage(ctx, p.Client(), repo, m0.Version, p.Config().Targets, res.Images, engineAuth)
-		if err != nil {
-			return "", err
-		}
-		m0.Image = img
+	// Both ends are checked before the build: a wrong key costs seconds.
+	pc := p.Config()
+	intent := publish.Intent{Version: pc.Version, Class: pc.Class, Commit: pc.Commit}
+	if cfg, err = publish.Preflight(ctx, cfg, reg, intent, force, os.Stderr); err != nil {
+		return "", err
 	}
-	// publish works on files: export dist/ into this function's own container.
+	dist, res, err := runPrepared(ctx, p, pipeline.AllStages)
+	if err != nil {
+		return "", err
+	}
+	// publish works on files: export dist/ into this function's own
+	// container (a folder it creates, so removing it is safe).
 	dir, err := os.MkdirTemp("", "dist-")
 	if err != nil {
 		return "", err
@@ -363,13 +363,35 @@ func (m *GarageRelease) Publish(
 	if _, err := dist.Export(ctx, dir); err != nil {
 		return "", err
 	}
-	rep, err := publish.Release(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr},
-		publish.RegistryAuth(func(k string) string { return login[k] }), false)
+	m0 := res.Manifest
+	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr, Registry: reg})
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("published %s (%s): %d uploaded, %d already there", m0.Version, m0.Class,
 		len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped))), nil
+}
+
+// moduleRegistry is the image repository <registry>/<image> with its
+// login, or nil when registry is empty. The push runs in this function's
+// container, from dist/image.tar: the password is read from its secret
+// only there.
+func moduleRegistry(ctx context.Context, registry, image, username string, password *dagger.Secret) (*publish.Registry, error) {
+	if registry == "" {
+		return nil, nil
+	}
+	login := map[string]string{publish.EnvRegistryUsername: username}
+	if username != "" && password != nil {
+		pw, err := password.Plaintext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		login[publish.EnvRegistryPassword] = pw
+	}
+	return &publish.Registry{
+		Repo: strings.TrimSuffix(registry, "/") + "/" + image,
+		Auth: publish.RegistryAuth(func(k string) string { return login[k] }),
+	}, nil
 }
 
 // Promote turns a published development build into a release without
@@ -387,6 +409,17 @@ func (m *GarageRelease) Promote(
 	s3Prefix string,
 	accessKeyID *dagger.Secret,
 	secretAccessKey *dagger.Secret,
+	// Image repository prefix, host[:port]/namespace; with it the image
+	// is tagged :<to>, and latest moves as a release would move it.
+	// +optional
+	registry string,
+	// The image name under registry (default: the name the release used).
+	// +optional
+	image string,
+	// +optional
+	registryUsername string,
+	// +optional
+	registryPassword *dagger.Secret,
 	// +optional
 	force bool,
 ) (string, error) {
@@ -394,7 +427,14 @@ func (m *GarageRelease) Promote(
 	if err != nil {
 		return "", err
 	}
-	rep, err := publish.Promote(ctx, cfg, from, to, publish.PromoteOptions{Force: force, Progress: os.Stderr})
+	opts := publish.PromoteOptions{Force: force, Progress: os.Stderr}
+	if registry != "" {
+		// Without an image name, the one the build was pushed as.
+		if opts.Registry, err = moduleRegistry(ctx, registry, image, registryUsername, registryPassword); err != nil {
+			return "", err
+		}
+	}
+	rep, err := publish.Promote(ctx, cfg, from, to, opts)
 	if err != nil {
 		return "", err
 	}

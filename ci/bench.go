@@ -22,6 +22,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/version"
 )
 
 // benchCommands measure the release; they run this program's own binary as
@@ -109,16 +111,26 @@ func runBench(ctx context.Context, e *env, o *options) error {
 	if out, err := exec.CommandContext(ctx, self, "engine").CombinedOutput(); err != nil {
 		return usagef("bench needs a Dagger engine:\n%s", strings.TrimSpace(string(out)))
 	}
-	src, cleanup, err := benchSource(e, o)
+	ws, err := newBenchWorkspace(e, o)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer ws.cleanup()
+	src := ws.src
 	edit, err := firstRustFile(src)
 	if err != nil {
 		return err
 	}
-	rep := benchReport{Machine: machineName(), Cores: runtime.NumCPU(), Source: src, Runs: o.runs}
+	// Every release writes to the workspace's own dist: never into the
+	// user's project, whose dist/ may hold a release they want to keep.
+	common := []string{"--source", src, "--out", ws.out, "--tag", benchTag}
+	if ws.commit != "" {
+		common = append(common, "--commit", ws.commit)
+	}
+	release := func(extra ...string) []string {
+		return append(append([]string{"release"}, common...), extra...)
+	}
+	rep := benchReport{Machine: machineName(), Cores: runtime.NumCPU(), Source: ws.shown, Runs: o.runs}
 	progress := func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) }
 
 	baseline := benchFigure{Name: "connect + one query"}
@@ -133,7 +145,7 @@ func runBench(ctx context.Context, e *env, o *options) error {
 		}
 		baseline.Runs = append(baseline.Runs, b)
 		ns, bust := "bench-"+randomID(), randomID()
-		args := []string{"release", "--source", src, "--tag", "v0.0.0-bench", "--cache-namespace", ns, "--cache-bust", bust}
+		args := release("--cache-namespace", ns, "--cache-bust", bust)
 		progress("run %d/%d: cold release (cache namespace %s)", i, o.runs, ns)
 		r, err := timeProgram(ctx, self, src, args...)
 		if err != nil {
@@ -151,7 +163,7 @@ func runBench(ctx context.Context, e *env, o *options) error {
 		}
 		incr.Runs = append(incr.Runs, r)
 		progress("run %d/%d: cold release with --jobs 1", i, o.runs)
-		serialArgs := []string{"release", "--source", src, "--tag", "v0.0.0-bench", "--cache-namespace", "bench-" + randomID(), "--cache-bust", randomID(), "--jobs", "1"}
+		serialArgs := release("--cache-namespace", "bench-"+randomID(), "--cache-bust", randomID(), "--jobs", "1")
 		if r, err = timeProgram(ctx, self, src, serialArgs...); err != nil {
 			return err
 		}
@@ -167,8 +179,7 @@ func runBench(ctx context.Context, e *env, o *options) error {
 				return err
 			}
 			push.Runs = append(push.Runs, r)
-			if r, err = timeProgram(ctx, self, src, "release", "--source", src, "--tag", "v0.0.0-bench",
-				"--cache-namespace", "bench-"+randomID(), "--toolchain-image", o.pushRef); err != nil {
+			if r, err = timeProgram(ctx, self, src, release("--cache-namespace", "bench-"+randomID(), "--toolchain-image", o.pushRef)...); err != nil {
 				return err
 			}
 			pull.Runs = append(pull.Runs, r)
@@ -184,25 +195,158 @@ func runBench(ctx context.Context, e *env, o *options) error {
 	return nil
 }
 
-// benchSource is --source, or the bundled example written to a temporary
-// folder (the incremental run edits a file, and restores it).
-func benchSource(e *env, o *options) (string, func(), error) {
+// benchTag is the version every measured release is built as.
+const benchTag = "v0.0.0-bench"
+
+// benchWorkspace is the bench's own temporary folder: a copy of the project
+// (the incremental run edits a file of it) and the folder the releases
+// write. The user's project is only read, so an interrupted bench leaves it
+// as it was.
+type benchWorkspace struct {
+	dir    string // the temporary folder, removed by cleanup
+	src    string // the copy of the project
+	out    string // --out of every release
+	shown  string // the project as the report names it
+	commit string // the project's commit, when git knows it: the copy has no .git
+}
+
+func (w *benchWorkspace) cleanup() { os.RemoveAll(w.dir) }
+
+// newBenchWorkspace copies --source, else the bundled example, into a new
+// temporary folder.
+func newBenchWorkspace(e *env, o *options) (*benchWorkspace, error) {
+	var from string
 	if o.source != "" {
-		dir := o.source
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(e.workdir, dir)
+		from = o.source
+		if !filepath.IsAbs(from) {
+			from = filepath.Join(e.workdir, from)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "Cargo.toml")); err != nil {
-			return "", nil, usagef("--source %s: no Cargo.toml", o.source)
+		if _, err := os.Stat(filepath.Join(from, "Cargo.toml")); err != nil {
+			return nil, usagef("--source %s: no Cargo.toml", o.source)
 		}
-		return dir, func() {}, nil
+		// Copy the project, not a link to it.
+		real, err := filepath.EvalSymlinks(from)
+		if err != nil {
+			return nil, fmt.Errorf("--source %s: %w", o.source, err)
+		}
+		from = real
 	}
 	dir, err := os.MkdirTemp("", "garage-release-bench-")
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	err = writeFS(example.FS, dir)
-	return dir, func() { os.RemoveAll(dir) }, err
+	w := &benchWorkspace{dir: dir, src: filepath.Join(dir, "project"), out: filepath.Join(dir, "dist"), shown: from}
+	if from == "" {
+		w.shown = "the bundled example (ci/example)"
+		err = writeFS(example.FS, w.src)
+	} else {
+		err = copyProject(from, w.src)
+		if err == nil {
+			w.commit, err = projectCommit(e, from)
+		}
+	}
+	if err != nil {
+		w.cleanup()
+		return nil, err
+	}
+	return w, nil
+}
+
+// projectCommit is the commit the releases would have recorded when run in
+// the project itself (from CI variables or git), so the copy is built as the
+// same commit.
+func projectCommit(e *env, dir string) (string, error) {
+	info, err := version.Detect(version.Options{Tag: benchTag, Getenv: e.getenv, Dir: dir})
+	if err != nil {
+		return "", err
+	}
+	return info.Commit, nil
+}
+
+// benchSkip are the project's top-level entries the copy leaves out: build
+// output, history and the default --out, none of which the release reads.
+var benchSkip = map[string]bool{"target": true, ".git": true, "dist": true}
+
+// copyProject copies the project at from to a new folder to, keeping file
+// modes and symlinks (as links). It leaves out benchSkip and any output
+// folder of garage-release (one with the outdir marker); special files
+// (sockets, devices) are skipped.
+func copyProject(from, to string) error {
+	type dirMode struct {
+		path string
+		mode fs.FileMode
+	}
+	var dirs []dirMode
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if rel != "." && benchSkip[rel] {
+				return fs.SkipDir
+			}
+			if _, err := os.Lstat(filepath.Join(p, outdir.Marker)); rel != "." && err == nil {
+				return fs.SkipDir
+			}
+			// Writable while filling; the real mode is set at the end.
+			if err := os.Mkdir(dst, 0o700); err != nil {
+				return err
+			}
+			dirs = append(dirs, dirMode{dst, info.Mode().Perm()})
+		case d.Type()&fs.ModeSymlink != 0:
+			if benchSkip[rel] {
+				return nil
+			}
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, dst)
+		case d.Type().IsRegular():
+			return copyFile(p, dst, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s for the bench: %w", from, err)
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Chmod(dirs[i].path, dirs[i].mode); err != nil {
+			return fmt.Errorf("copy %s for the bench: %w", from, err)
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string, mode fs.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	// Chmod, not the mode of OpenFile: the umask must not strip bits.
+	return os.Chmod(to, mode)
 }
 
 // writeFS writes the files of fsys under dir.
@@ -222,24 +366,42 @@ func writeFS(fsys fs.FS, dir string) error {
 	})
 }
 
+// firstRustFile picks the file the incremental run edits: the first
+// src/*.rs that really lies in the copy, not a link into the user's project.
 func firstRustFile(src string) (string, error) {
+	root, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return "", err
+	}
 	matches, _ := filepath.Glob(filepath.Join(src, "src", "*.rs"))
 	sort.Strings(matches)
-	if len(matches) == 0 {
-		return "", usagef("%s has no src/*.rs to edit for the incremental run", src)
+	for _, m := range matches {
+		real, err := filepath.EvalSymlinks(m)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(root, real); err == nil && !strings.HasPrefix(rel, "..") {
+			return m, nil
+		}
 	}
-	return matches[0], nil
+	return "", usagef("%s has no src/*.rs of its own to edit for the incremental run", src)
 }
 
-// withEdit appends a comment line to file, runs fn, and restores the file.
+// withEdit appends a comment line to file, runs fn, and restores the file
+// (same content, same mode). The bench only edits its own copy of the
+// project, so an interrupted run cannot leave the user's file edited.
 func withEdit(file string, fn func() (benchRun, error)) (benchRun, error) {
+	info, err := os.Stat(file)
+	if err != nil {
+		return benchRun{}, err
+	}
 	orig, err := os.ReadFile(file)
 	if err != nil {
 		return benchRun{}, err
 	}
-	defer os.WriteFile(file, orig, 0o644)
+	defer os.WriteFile(file, orig, info.Mode().Perm())
 	edited := append(append([]byte{}, orig...), []byte("\n// garage-release bench edit "+randomID()+"\n")...)
-	if err := os.WriteFile(file, edited, 0o644); err != nil {
+	if err := os.WriteFile(file, edited, info.Mode().Perm()); err != nil {
 		return benchRun{}, err
 	}
 	return fn()

@@ -3,9 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/garage-release/garage-release/ci/outdir"
 )
 
 func TestMedian(t *testing.T) {
@@ -96,4 +99,69 @@ func TestBenchNeedsEngine(t *testing.T) {
 	if code, _, stderr := c.run("bench", "--runs", "0"); code != exitUsage || !strings.Contains(stderr, "--runs 0") {
 		t.Errorf("bench --runs 0: exit %d, %s", code, stderr)
 	}
+}
+
+// TestBenchWorkspace: the bench copies the project (modes and links kept,
+// target/, .git/, dist/ and earlier outputs left out), edits only the copy
+// and writes its releases outside the project.
+func TestBenchWorkspace(t *testing.T) {
+	w := newOutWorld(t)
+	p := w.project
+	os.MkdirAll(filepath.Join(p, "target", "debug"), 0o755)
+	writeFile(t, filepath.Join(p, "target", "debug", "kvstore"), "build output")
+	os.MkdirAll(filepath.Join(p, "dist"), 0o755)
+	writeFile(t, filepath.Join(p, "dist", "manifest.json"), "{}")
+	os.MkdirAll(filepath.Join(p, "out2"), 0o755)
+	if err := outdir.Mark(filepath.Join(p, "out2")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(p, "smoke.sh"), "#!/bin/sh\n")
+	os.Chmod(filepath.Join(p, "smoke.sh"), 0o751)
+	os.Symlink("src/main.rs", filepath.Join(p, "main-link.rs"))
+	// A link out of the project: the incremental edit must not follow it.
+	writeFile(t, filepath.Join(w.mine, "a.rs"), "fn mine() {}\n")
+	os.Symlink(filepath.Join(w.mine, "a.rs"), filepath.Join(p, "src", "a.rs"))
+	before := treeOf(t, w.root)
+
+	for _, source := range []string{p, filepath.Join(w.root, "link")} {
+		ws, err := newBenchWorkspace(&env{workdir: w.root, getenv: func(string) string { return "" }}, &options{source: source})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := treeOf(t, ws.src)
+		want := map[string]string{
+			".": "dir", "Cargo.toml": before["work/proj/Cargo.toml"], "NOTES.md": "the user's notes\n",
+			"src": "dir", "src/main.rs": "fn main() {}\n", "src/a.rs": "link " + filepath.Join(w.mine, "a.rs"),
+			"smoke.sh": "#!/bin/sh\n", "main-link.rs": "link src/main.rs",
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("copy of %s:\n got %v\nwant %v", source, got, want)
+		}
+		if fi, err := os.Stat(filepath.Join(ws.src, "smoke.sh")); err != nil || fi.Mode().Perm() != 0o751 {
+			t.Errorf("smoke.sh lost its mode: %v %v", fi, err)
+		}
+		if !strings.HasPrefix(ws.out, ws.dir+string(filepath.Separator)) || strings.HasPrefix(ws.src, p) {
+			t.Errorf("workspace %+v is not apart from the project %s", ws, p)
+		}
+		if err := outdirCheck(ws); err != nil {
+			t.Errorf("the bench's --out is refused: %v", err)
+		}
+		edit, err := firstRustFile(ws.src)
+		if err != nil || edit != filepath.Join(ws.src, "src", "main.rs") {
+			t.Errorf("firstRustFile = %q, %v; want the copy's src/main.rs", edit, err)
+		}
+		withEdit(edit, func() (benchRun, error) { return benchRun{}, nil })
+		ws.cleanup()
+		if _, err := os.Stat(ws.dir); !os.IsNotExist(err) {
+			t.Errorf("cleanup left %s", ws.dir)
+		}
+	}
+	if after := treeOf(t, w.root); !reflect.DeepEqual(before, after) {
+		t.Errorf("the bench changed the user's files:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// outdirCheck is the guard the bench's releases will meet.
+func outdirCheck(ws *benchWorkspace) error {
+	return outdir.Check(ws.out, ws.src)
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"dagger.io/dagger"
 	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/publish"
 )
 
 // commandNames is the order commands are listed in.
@@ -111,4 +113,14 @@ func runToolchain(ctx context.Context, e *env, o *options) error {
 		fmt.Fprintf(e.stdout, "%s\n", ref)
 	}
 	return nil
+}
+
+// engineRegistryAuth is the registry login from the environment, with the
+// password handed to the engine as a secret; nil without a username.
+func engineRegistryAuth(c *dagger.Client, e *env) *pipeline.RegistryAuth {
+	user := e.getenv(publish.EnvRegistryUsername)
+	if user == "" {
+		return nil
+	}
+	return &pipeline.RegistryAuth{Username: user, Password: c.SetSecret("registry-password", e.getenv(publish.EnvRegistryPassword))}
 }

@@ -15,6 +15,7 @@ import (
 	"dagger.io/dagger"
 
 	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/version"
 )
@@ -176,11 +177,12 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 		return res, fmt.Errorf("%s failed; nothing was exported or published", se.Name())
 	}
 	if res.Dist != nil {
-		if err := exportDist(ctx, res.Dist, outDir(e, o)); err != nil {
+		out := outDir(e, o)
+		if err := exportDist(ctx, res.Dist, out, protectedDirs(e, o)); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(e.stderr, "\nWrote %s in %s:\n", outDir(e, o), res.Report.Elapsed().Round(100*time.Millisecond))
-		listDist(e.stderr, outDir(e, o))
+		fmt.Fprintf(e.stderr, "\nWrote %s in %s:\n", out, res.Report.Elapsed().Round(100*time.Millisecond))
+		listDist(e.stderr, out)
 	}
 	return res, nil
 }
@@ -192,36 +194,32 @@ func outDir(e *env, o *options) string {
 	return filepath.Join(e.workdir, o.out)
 }
 
-// exportDist writes dir to out as a whole: it is exported next to out
-// first and swapped in only when complete, so a failed or interrupted
-// export never leaves a dist/ that looks finished.
-func exportDist(ctx context.Context, dir *dagger.Directory, out string) error {
-	tmp := out + ".partial"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
-	}
-	if _, err := dir.Export(ctx, tmp, dagger.DirectoryExportOpts{Wipe: true}); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("export %s: %w", out, err)
-	}
-	old := out + ".old"
-	os.RemoveAll(old)
-	if err := os.Rename(out, old); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("replace %s: %w", out, err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("replace %s: %w", out, err)
-	}
-	return os.RemoveAll(old)
+// exportDist writes dir to out as a whole, through outdir.Replace: the
+// export goes to a fresh folder of its own and is swapped in only when
+// complete, so a failed or interrupted export never leaves a dist/ that looks
+// finished, and nothing but our own earlier output is ever removed.
+func exportDist(ctx context.Context, dir *dagger.Directory, out string, protected []string) error {
+	return outdir.Replace(out, func(tmp string) error {
+		// tmp is a folder Replace just created: wiping it harms nothing.
+		if _, err := dir.Export(ctx, tmp, dagger.DirectoryExportOpts{Wipe: true}); err != nil {
+			return fmt.Errorf("export %s: %w", out, err)
+		}
+		return nil
+	}, protected...)
 }
 
+// listDist prints what out holds, leaving out the marker and the docs
+// site's pages (one line stands for docs/).
 func listDist(w io.Writer, out string) {
+	if real, err := outdir.Resolve(out); err == nil {
+		out = real // WalkDir does not enter a root that is a link
+	}
 	filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(out, path)
-		if !strings.HasPrefix(rel, "docs/") {
+		if rel != outdir.Marker && !strings.HasPrefix(rel, "docs/") {
 			info, _ := d.Info()
 			fmt.Fprintf(w, "  %-48s %10d bytes\n", rel, info.Size())
 		}

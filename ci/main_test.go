@@ -153,7 +153,7 @@ func TestNoEngine(t *testing.T) {
 // folder without one releases the bundled example.
 func TestProjectSelection(t *testing.T) {
 	c := newCLI(t)
-	o := &options{set: map[string]bool{}}
+	o := &options{set: map[string]bool{}, out: "dist"}
 	e := &env{workdir: c.dir, getenv: func(string) string { return "" }}
 	if err := o.prepare(e, "build"); err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestProjectSelection(t *testing.T) {
 		t.Errorf("empty folder: project dir %q binary %q %d targets, want the bundled example", o.projectDir, o.project.Binary, len(o.targetList))
 	}
 	os.WriteFile(filepath.Join(c.dir, "Cargo.toml"), []byte("[package]\nname = \"mine\"\nversion = \"1.0.0\"\n[package.metadata.release]\ntargets = [\"arm64\"]\n"), 0o644)
-	o = &options{set: map[string]bool{"targets": true}, targets: []string{"amd64", "arm"}, tag: "v1.0.0"}
+	o = &options{set: map[string]bool{"targets": true}, targets: []string{"amd64", "arm"}, tag: "v1.0.0", out: "dist"}
 	if err := o.prepare(e, "build"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/target"
 	"github.com/garage-release/garage-release/ci/version"
@@ -58,7 +59,7 @@ type s3Flags struct {
 // projectFlags are shared by every command that works on a project.
 func projectFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.source, "source", "", "the Rust project to release (a folder with Cargo.toml); default: the current folder if it has one, else the bundled example")
-	fs.StringVar(&o.out, "out", "dist", "where results are written (replaced as a whole, only on success)")
+	fs.StringVar(&o.out, "out", "dist", "where results are written: replaced as a whole on success, so it must be missing, empty or an earlier output")
 	fs.StringSliceVar(&o.targets, "targets", nil, "targets to build, comma-separated: "+strings.Join(target.Names(), ", ")+" (default: the project's, else all)")
 	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
 	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
@@ -150,7 +151,46 @@ func (o *options) prepare(e *env, cmd string) error {
 		return err
 	}
 	o.version = info
+	if writesOut(cmd) {
+		return o.checkOut(e)
+	}
 	return nil
+}
+
+// writesOut says which commands replace --out: every command that runs
+// stages, since runStages exports the result on success (for check and test,
+// an empty folder).
+func writesOut(cmd string) bool {
+	switch cmd {
+	case "release", "check", "test", "build", "image", "docs":
+		return true
+	}
+	return false
+}
+
+// checkOut refuses an --out that replacing would destroy (the project, the
+// current folder, home, a folder of the user's files), before anything runs.
+func (o *options) checkOut(e *env) error {
+	if o.out == "" {
+		return usagef("--out is empty: give the folder results are written to (default dist)")
+	}
+	err := outdir.Check(outDir(e, o), protectedDirs(e, o)...)
+	if err != nil {
+		return usagef("--out %s: %v", o.out, err)
+	}
+	return nil
+}
+
+// protectedDirs are the folders --out must never be nor contain.
+func protectedDirs(e *env, o *options) []string {
+	dirs := []string{e.workdir}
+	if o.projectDir != "" {
+		dirs = append(dirs, o.projectDir)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, home)
+	}
+	return dirs
 }
 
 // loadProject finds the project: --source, else a Cargo.toml in the

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/pflag"
 
@@ -40,6 +39,7 @@ func publishCommands() []command {
 				fs.StringVar(&o.dist, "dist", "dist", "the folder 'release' wrote")
 				fs.BoolVar(&o.force, "force", false, "overwrite a stable version that is already published")
 				s3FlagSet(fs, o)
+				registryFlagSet(fs, o)
 			},
 			run: runPublish,
 		},
@@ -47,7 +47,6 @@ func publishCommands() []command {
 			name:    "promote",
 			summary: "turn a published development build into a release, without rebuilding: S3 copies and a new image tag",
 			flags: func(fs *pflag.FlagSet, o *options) {
-				fs.StringVar(&o.source, "source", "", "the project, for its image name (default: the current folder, else the bundled example)")
 				fs.StringVar(&o.from, "from", "", "the development build to promote (its 40-hex commit)")
 				fs.StringVar(&o.to, "to", "", "the tag to publish it as, e.g. v1.2.3")
 				fs.BoolVar(&o.force, "force", false, "overwrite a stable version that is already published")
@@ -101,6 +100,13 @@ func s3Config(e *env, o *options) (publish.Config, error) {
 
 // imageRepo is <registry>/<image>, or "" when no registry is configured.
 func imageRepo(e *env, o *options) (string, error) {
+	return repoFor(e, o, o.project.ImageName())
+}
+
+// repoFor is <registry>/<image>; "" when no registry is configured; with an
+// empty image, the prefix <registry>/ (promote reads the name from the
+// build's manifest).
+func repoFor(e *env, o *options, image string) (string, error) {
 	reg := o.registry
 	if reg == "" {
 		reg = e.getenv("REGISTRY")
@@ -108,22 +114,31 @@ func imageRepo(e *env, o *options) (string, error) {
 	if reg == "" {
 		return "", nil
 	}
-	repo := strings.TrimSuffix(reg, "/") + "/" + o.project.ImageName()
+	repo := strings.TrimSuffix(reg, "/") + "/" + image
 	var opts []name.Option
 	if o.insecure {
 		opts = append(opts, name.Insecure)
 	}
-	if _, err := name.NewRepository(repo, opts...); err != nil {
+	if _, err := name.NewRepository(strings.TrimSuffix(repo, "/"), opts...); err != nil {
 		return "", usagef("--registry %q: %q is not an image repository (%v): give host[:port]/namespace", reg, repo, err)
 	}
 	return repo, nil
 }
 
+// registryFor is the registry side of a publish, or nil without one.
+func registryFor(e *env, o *options, repo string) *publish.Registry {
+	if repo == "" {
+		return nil
+	}
+	return &publish.Registry{Repo: repo, Auth: publish.RegistryAuth(e.getenv), Insecure: o.insecure}
+}
+
+// runRelease checks both ends before the build when publishing: a wrong
+// key, region or login, or a stable version already out, costs seconds.
 func runRelease(ctx context.Context, e *env, o *options) error {
 	var cfg publish.Config
-	var repo string
+	var reg *publish.Registry
 	if o.publish {
-		// Everything publishing needs is checked before anything starts.
 		if err := publishable(o); err != nil {
 			return err
 		}
@@ -131,8 +146,15 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 		if cfg, err = s3Config(e, o); err != nil {
 			return err
 		}
-		if repo, err = imageRepo(e, o); err != nil {
+		repo, err := imageRepo(e, o)
+		if err != nil {
 			return err
+		}
+		reg = registryFor(e, o, repo)
+		fmt.Fprintln(e.stderr, "Checking the bucket and the registry before building...")
+		intent := publish.Intent{Version: o.version.Version, Class: string(o.version.Class), Commit: o.version.Commit}
+		if cfg, err = publish.Preflight(ctx, cfg, reg, intent, o.force, e.stderr); err != nil {
+			return fmt.Errorf("%w\nNothing was built or published.", err)
 		}
 	}
 	c, err := connect(ctx, e, o)
@@ -144,39 +166,19 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 	if err != nil || !o.publish {
 		return err
 	}
-	return publishRelease(ctx, c, e, o, cfg, repo, res)
+	return publishDist(ctx, e, o, cfg, reg, outDir(e, o), res.Manifest)
 }
 
-// publishRelease pushes the image, then uploads to S3 (binaries, checksums,
-// then the manifest with the image digest, then the page), then moves
-// latest: a failure at any step leaves the page as it was.
-func publishRelease(ctx context.Context, c *dagger.Client, e *env, o *options, cfg publish.Config, repo string, res *pipeline.Result) error {
-	m := res.Manifest
-	if repo != "" {
-		fmt.Fprintf(e.stderr, "Pushing %s:%s (%d platforms)...\n", repo, m.Version, len(res.Images))
-		img, err := pipeline.PublishImage(ctx, c, repo, m.Version, o.targetList, res.Images, engineRegistryAuth(c, e))
-		if err != nil {
-			return err
-		}
-		m.Image = img
-	}
-	rep, err := publish.Release(ctx, cfg, outDir(e, o), m, publish.Options{Force: o.force, Progress: e.stderr}, publish.RegistryAuth(e.getenv), o.insecure)
+// publishDist publishes an exported dist/ (see publish.Publish for the
+// order) and prints the outcome.
+func publishDist(ctx context.Context, e *env, o *options, cfg publish.Config, reg *publish.Registry, dist string, m *manifest.Manifest) error {
+	rep, err := publish.Publish(ctx, cfg, dist, m, publish.Options{Force: o.force, Progress: e.stderr, Registry: reg})
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Published %s (%s): %d objects uploaded, %d already there.\n",
 		m.Version, m.Class, len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped)))
 	return nil
-}
-
-// engineRegistryAuth is the registry login from the environment, with the
-// password handed to the engine as a secret; nil without a username.
-func engineRegistryAuth(c *dagger.Client, e *env) *pipeline.RegistryAuth {
-	user := e.getenv(publish.EnvRegistryUsername)
-	if user == "" {
-		return nil
-	}
-	return &pipeline.RegistryAuth{Username: user, Password: c.SetSecret("registry-password", e.getenv(publish.EnvRegistryPassword))}
 }
 
 func runPublish(ctx context.Context, e *env, o *options) error {
@@ -196,13 +198,19 @@ func runPublish(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return usagef("--dist %s: %v", o.dist, err)
 	}
-	rep, err := publish.Publish(ctx, cfg, dist, m, publish.Options{Force: o.force, Progress: e.stderr})
-	if err != nil {
-		return fmt.Errorf("publish: %w", err)
+	image := o.imageName
+	if image == "" {
+		image = m.Binary
 	}
-	fmt.Fprintf(e.stderr, "Published %s (%s): %d objects uploaded, %d already there.\n",
-		m.Version, m.Class, len(rep.Keys(publish.Uploaded)), len(rep.Keys(publish.Skipped)))
-	return nil
+	repo, err := repoFor(e, o, image)
+	if err != nil {
+		return err
+	}
+	reg := registryFor(e, o, repo)
+	if cfg, err = publish.Preflight(ctx, cfg, reg, publish.Intent{Version: m.Version, Class: m.Class, Commit: m.Commit}, o.force, e.stderr); err != nil {
+		return fmt.Errorf("%w\nNothing was published.", err)
+	}
+	return publishDist(ctx, e, o, cfg, reg, dist, m)
 }
 
 func runPromote(ctx context.Context, e *env, o *options) error {
@@ -217,27 +225,12 @@ func runPromote(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return err
 	}
-	// The registry side needs the image name, from the published manifest.
-	reg := o.registry
-	if reg == "" {
-		reg = e.getenv("REGISTRY")
+	// Without --image, the name the build was pushed as.
+	repo, err := repoFor(e, o, o.imageName)
+	if err != nil {
+		return err
 	}
-	opts := publish.PromoteOptions{Force: o.force, Progress: e.stderr}
-	if reg != "" {
-		if o.imageName == "" {
-			// The image name of the project being promoted, as release used.
-			if err := o.loadProject(e); err != nil {
-				return usagef("--image is needed with --registry to re-tag the image (%v)", err)
-			}
-			o.imageName = o.project.ImageName()
-		}
-		repo := strings.TrimSuffix(reg, "/") + "/" + o.imageName
-		digest, err := publish.RetagImage(ctx, repo+":"+from, o.to, publish.RegistryAuth(e.getenv), o.insecure)
-		if err != nil {
-			return err
-		}
-		opts.Image = &manifest.Image{Ref: repo + ":" + o.to, Digest: digest, Tags: []string{o.to}}
-	}
+	opts := publish.PromoteOptions{Force: o.force, Progress: e.stderr, Registry: registryFor(e, o, repo)}
 	rep, err := publish.Promote(ctx, cfg, from, o.to, opts)
 	if err != nil {
 		return fmt.Errorf("promote: %w", err)

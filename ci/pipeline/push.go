@@ -1,14 +1,9 @@
 package pipeline
 
 import (
-	"context"
-	"fmt"
 	"strings"
 
 	"dagger.io/dagger"
-
-	"github.com/garage-release/garage-release/ci/manifest"
-	"github.com/garage-release/garage-release/ci/target"
 )
 
 // RegistryAuth is a registry login. The password is a Dagger secret: it
@@ -26,20 +21,4 @@ func (a *RegistryAuth) Apply(ctr *dagger.Container, ref string) *dagger.Containe
 	}
 	host, _, _ := strings.Cut(ref, "/")
 	return ctr.WithRegistryAuth(host, a.Username, a.Password)
-}
-
-// PublishImage pushes the per-platform images (one per target, in the same
-// order) as one multi-platform index <repo>:<version>, and returns its
-// record for the manifest.
-func PublishImage(ctx context.Context, c *dagger.Client, repo, version string, targets []target.Target, images []*dagger.Container, auth *RegistryAuth) (*manifest.Image, error) {
-	ref := repo + ":" + version
-	out, err := auth.Apply(c.Container(), ref).Publish(ctx, ref, dagger.ContainerPublishOpts{PlatformVariants: images})
-	if err != nil {
-		return nil, fmt.Errorf("push %s: the registry refused the image: %s", ref, Describe(err))
-	}
-	_, digest, ok := strings.Cut(out, "@")
-	if !ok {
-		return nil, fmt.Errorf("push %s: the engine returned %q, which names no digest", ref, out)
-	}
-	return &manifest.Image{Ref: ref, Digest: digest, Platforms: target.Platforms(targets), Tags: []string{version}}, nil
 }

@@ -155,3 +155,12 @@ func (c *client) list(ctx context.Context, prefix string) ([]minio.ObjectInfo, e
 	}
 	return out, nil
 }
+
+// remove deletes key; a key that is already gone is not an error.
+func (c *client) remove(ctx context.Context, key string) error {
+	err := c.mc.RemoveObject(ctx, c.cfg.Bucket, key, minio.RemoveObjectOptions{})
+	if err != nil && !isNotFound(err) {
+		return c.explain("remove", key, err)
+	}
+	return nil
+}

@@ -14,9 +14,6 @@ import (
 	"strings"
 )
 
-// DefaultRegion is Garage's region name, used when Config.Region is empty.
-const DefaultRegion = "garage"
-
 // Environment variables that carry the S3 credentials.
 const (
 	EnvAccessKey = "AWS_ACCESS_KEY_ID"
@@ -31,7 +28,8 @@ type Config struct {
 	// Bucket holds the releases; Prefix is prepended to every key
 	// ("" or "garage/"), so one bucket can hold several projects.
 	Bucket, Prefix string
-	// Region defaults to "garage".
+	// Region is the bucket's region; empty asks the server (see
+	// Preflight), since a wrong one is refused by every request.
 	Region string
 	// Secure selects https for a host:port endpoint.
 	Secure bool
@@ -47,7 +45,7 @@ func (c Config) Validate() error {
 }
 
 // normalize checks c and returns it with Endpoint as host:port, Secure taken
-// from a URL's scheme, the default region and Prefix ending in "/".
+// from a URL's scheme and Prefix ending in "/".
 func (c Config) normalize() (Config, error) {
 	host, secure, err := parseEndpoint(c.Endpoint, c.Secure)
 	if err != nil {
@@ -62,9 +60,6 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.AccessKey == "" || c.SecretKey == "" {
 		return Config{}, fmt.Errorf("S3 credentials are missing: export %s and %s", EnvAccessKey, EnvSecretKey)
-	}
-	if c.Region == "" {
-		c.Region = DefaultRegion
 	}
 	c.Prefix = strings.TrimPrefix(c.Prefix, "/")
 	if c.Prefix != "" && !strings.HasSuffix(c.Prefix, "/") {

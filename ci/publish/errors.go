@@ -35,6 +35,15 @@ var credentialCodes = map[string]bool{
 	"XAdminUserNotFound": true,
 }
 
+// regionCodes are the S3 error codes of a request signed for another
+// region than the bucket's.
+var regionCodes = map[string]bool{
+	"AuthorizationHeaderMalformed":       true,
+	"InvalidRegion":                      true,
+	"IllegalLocationConstraintException": true,
+	"AuthorizationQueryParametersError":  true,
+}
+
 // explain turns an error from an S3 call into a message a maintainer can act
 // on: refused credentials name the variables to check, an unreachable server
 // names the endpoint, anything else names the operation and the key.
@@ -55,6 +64,9 @@ func (c *client) explain(op, key string, err error) error {
 	case credentialCodes[resp.Code]:
 		msg = fmt.Sprintf("the S3 server refused the credentials for %s (%s): check %s and %s",
 			c.cfg.where(), resp.Code, EnvAccessKey, EnvSecretKey)
+	case regionCodes[resp.Code]:
+		msg = fmt.Sprintf("%s refused the region %q (%s: %s): leave --s3-region and S3_REGION unset to ask the server for it, or set --s3-region to the bucket's region",
+			c.cfg.where(), c.cfg.Region, resp.Code, resp.Message)
 	case resp.Code == "NoSuchBucket":
 		msg = fmt.Sprintf("%s does not exist: create it or fix --s3-bucket", c.cfg.where())
 	case isNetwork(err):

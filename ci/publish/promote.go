@@ -17,20 +17,23 @@ import (
 type PromoteOptions struct {
 	// Force replaces a stable release that is already published.
 	Force bool
-	// Image, when set, replaces the image in the new manifest: pass the
-	// reference RetagImage made (<repo>:<to>) and its digest. When nil the
-	// development build's image is kept; its digest is the same image.
-	Image *manifest.Image
+	// Registry, when set, tags the build's image :<to> (the same digest:
+	// nothing is pushed) and moves latest as a release would. A Repo
+	// ending in "/" is a prefix: the image name is the one the build was
+	// pushed as (from its manifest), which must be under that prefix.
+	Registry *Registry
 	// Progress receives one line per object; nil discards them.
 	Progress io.Writer
 }
 
 // Promote turns a published development build (from, a 40-hex commit) into
-// the release `to` without rebuilding: every object under its release and
-// docs folders is copied server-side under to's, then a manifest with the
-// new version and class (and the same checksums) is written, then the index
-// is rebuilt. Objects already copied are skipped, so an interrupted promote
-// is completed by running it again.
+// the release `to` without rebuilding, in Publish's order: every object
+// under the build's release and docs folders is copied server-side under
+// to's (staged, unlisted), then the manifest with the new version and
+// class (the same checksums) is written, the image tagged :<to> and the
+// page rebuilt (undone together on a failure), then latest moves. Objects
+// already copied are skipped, so an interrupted promote is completed by
+// running it again.
 func Promote(ctx context.Context, cfg Config, from, to string, opts PromoteOptions) (Report, error) {
 	from, err := version.NormalizeCommit(from)
 	if err != nil {
@@ -64,19 +67,50 @@ func Promote(ctx context.Context, cfg Config, from, to string, opts PromoteOptio
 	if err != nil {
 		return report, fmt.Errorf("promote: %s: %w", srcManifest, err)
 	}
-	dst := promoted(src, to, class, opts.Image)
+
+	// The image: the build's own digest, re-tagged.
+	reg, digest, err := promotedImage(ctx, src, from, opts.Registry)
+	if err != nil {
+		return report, fmt.Errorf("promote: %w", err)
+	}
+	var img *manifest.Image
+	if reg != nil {
+		img = &manifest.Image{Ref: reg.Repo + ":" + to, Digest: digest, Tags: []string{to}}
+		if src.Image != nil {
+			img.Platforms = src.Image.Platforms
+		}
+	}
+	dst := promoted(src, to, class, img)
 	mdata, err := dst.Marshal()
 	if err != nil {
 		return report, fmt.Errorf("promote: %w", err)
 	}
 	dstManifest := dataObject(c.cfg.key(index.ManifestKey(to)), mdata, "no-cache")
 
-	existing, err := c.stat(ctx, dstManifest.Key)
-	if err != nil {
-		return report, err
-	}
-	if existing.Exists && class == version.Stable && !opts.Force && existing.SHA256 != dstManifest.SHA256 {
-		return report, fmt.Errorf("promote: stable release %s is already published (%s in %s): a stable release is never overwritten; pass --force to replace it", to, dstManifest.Key, c.cfg.where())
+	// Refusals come before the first write.
+	if class == version.Stable && !opts.Force {
+		existing, err := c.publishedManifest(ctx, to)
+		if err != nil {
+			return report, err
+		}
+		if existing != nil && !sameBuild(existing, dst) {
+			return report, fmt.Errorf("promote: stable release %s is already published (%s in %s) from %s: a stable release is never overwritten; nothing was written; pass --force to replace it", to, dstManifest.Key, c.cfg.where(), describeBuild(existing))
+		}
+		if existing != nil {
+			// The same build promoted before: keep its manifest.
+			if old, _, err := c.get(ctx, dstManifest.Key); err == nil {
+				dstManifest = dataObject(dstManifest.Key, old, "no-cache")
+			}
+		}
+		if reg != nil {
+			tagged, err := reg.TagDigest(ctx, to)
+			if err != nil {
+				return report, fmt.Errorf("promote: %w", err)
+			}
+			if tagged != "" && tagged != digest {
+				return report, fmt.Errorf("promote: %s:%s already points at another image (%s, not the build's %s): a stable tag is never moved; nothing was written; pass --force to replace it", reg.Repo, to, tagged, digest)
+			}
+		}
 	}
 
 	p := &progress{w: opts.Progress}
@@ -88,18 +122,55 @@ func Promote(ctx context.Context, cfg Config, from, to string, opts PromoteOptio
 		report.Objects = append(report.Objects, results...)
 	}
 	if err != nil {
-		return report, fmt.Errorf("promote %s to %s stopped: %w; the manifest and the index were not written; run the promote again to copy the rest", from, to, err)
+		return report, fmt.Errorf("promote %s to %s stopped: %w; the manifest, the tag and the page were not written, so nothing lists %s; run the promote again to copy the rest", from, to, err, to)
 	}
-	results, err = c.sync(ctx, []object{dstManifest}, p)
+	vis := visibility{c: c, reg: reg, version: to, manifest: dstManifest, digest: digest, p: p}
+	idx, results, err := vis.publish(ctx)
 	report.Objects = append(report.Objects, results...)
+	report.Index = idx
 	if err != nil {
-		return report, fmt.Errorf("promote %s to %s: writing the manifest: %w", from, to, err)
+		return report, fmt.Errorf("promote %s to %s: %w", from, to, err)
 	}
-	report.Index, err = c.rebuildIndex(ctx, p)
-	if err != nil {
-		return report, fmt.Errorf("promote %s to %s: the release is in place, but rebuilding the index failed: %w", from, to, err)
+	if reg != nil {
+		if err := moveLatest(ctx, reg, digest, to, opts.Progress); err != nil {
+			return report, fmt.Errorf("promote %s to %s: %w", from, to, err)
+		}
 	}
 	return report, nil
+}
+
+// promotedImage resolves the registry side of a promote: the repository
+// (a prefix takes the image name from the build's manifest) and the digest
+// of the build's image (from its manifest, else its tag :<commit>).
+func promotedImage(ctx context.Context, src *manifest.Manifest, from string, reg *Registry) (*Registry, string, error) {
+	if reg == nil {
+		return nil, "", nil
+	}
+	r := *reg
+	if strings.HasSuffix(r.Repo, "/") {
+		if src.Image == nil {
+			return nil, "", fmt.Errorf("development build %s was published without an image: name the image with --image to tag one", from)
+		}
+		repo, _, _ := strings.Cut(src.Image.Ref, "@")
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
+		}
+		if !strings.HasPrefix(repo, r.Repo) {
+			return nil, "", fmt.Errorf("development build %s was pushed to %s, which is not under --registry %s: give --image or the registry it was pushed to", from, repo, strings.TrimSuffix(r.Repo, "/"))
+		}
+		r.Repo = repo
+	}
+	if src.Image != nil && strings.HasPrefix(src.Image.Ref, r.Repo+":") && r.hasDigest(ctx, src.Image.Digest) {
+		return &r, src.Image.Digest, nil
+	}
+	digest, err := r.TagDigest(ctx, from)
+	if err != nil {
+		return nil, "", err
+	}
+	if digest == "" {
+		return nil, "", fmt.Errorf("development build %s has no image in %s (no %s:%s): publish it with the registry first", from, r.Repo, r.Repo, from)
+	}
+	return &r, digest, nil
 }
 
 // promoted returns a copy of src named `to`: same binaries and checksums,

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-
 	"golang.org/x/sync/errgroup"
 
+	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/version"
 )
@@ -25,21 +26,29 @@ type Options struct {
 	Force bool
 	// Progress receives one line per object; nil discards them.
 	Progress io.Writer
+	// Registry, when set, receives the image in dist/image.tar and the
+	// tag :<version>; latest follows the highest stable version.
+	Registry *Registry
 }
 
-// Publish uploads the release in distDir (the exported dist/) described by
-// m: binaries, their .sha256 files and SHA256SUMS under
-// <prefix>_releases/<version>/, the docs under <prefix>_docs/<version>/, then
-// m itself as manifest.json, then the rebuilt index. Every binary is checked
-// against dist's SHA256SUMS and m before anything is uploaded. Objects whose
-// remote sha256 already matches are skipped, so a run that failed half-way
-// is completed by running it again. The image tarball, index.html and
-// releases.json in dist/ are not uploaded: the bucket's index is rebuilt from
-// the bucket instead.
+// Publish publishes the release in distDir (the exported dist/) described
+// by m, in an order that keeps a failure invisible:
 //
-// A stable version that is already published is refused unless opts.Force,
-// except when its remote manifest is byte-identical to m (the same build,
-// published before: nothing would be overwritten).
+//  1. the image from dist/image.tar, pushed by digest (no tag);
+//  2. binaries, their .sha256 files, SHA256SUMS and the docs under
+//     <prefix>_releases/<version>/ and <prefix>_docs/<version>/;
+//  3. the manifest (the bucket now lists the release), then the tag
+//     :<version>, then the page (see visibility: undone on a failure);
+//  4. latest, when the version is the highest stable one.
+//
+// Every binary is checked against dist's SHA256SUMS and m before anything
+// is written. Objects and blobs already there are not sent again, so a run
+// that failed is completed by running it again.
+//
+// A stable version that is already published is refused unless
+// opts.Force, except when it is the same build (same commit, same
+// binaries): then its published manifest is kept as it is and the run
+// only completes what is missing.
 func Publish(ctx context.Context, cfg Config, distDir string, m *manifest.Manifest, opts Options) (Report, error) {
 	c, err := newClient(cfg)
 	if err != nil {
@@ -49,37 +58,121 @@ func Publish(ctx context.Context, cfg Config, distDir string, m *manifest.Manife
 	if err != nil {
 		return Report{}, fmt.Errorf("publish: %w (nothing was uploaded)", err)
 	}
+	tarball := filepath.Join(distDir, ImageTarball)
+	if opts.Registry != nil {
+		if _, err := os.Stat(tarball); err != nil {
+			return Report{}, fmt.Errorf("publish: an image repository is given but %s has no %s: build it with 'go run ./ci release' (nothing was uploaded)", distDir, ImageTarball)
+		}
+	}
 	p := &progress{w: opts.Progress}
 	report := Report{Version: m.Version, Class: m.Class}
 	if err := c.check(ctx); err != nil {
 		return report, err
 	}
-	existing, err := c.stat(ctx, rel.Manifest.Key)
+	prev, err := c.publishedManifest(ctx, m.Version)
 	if err != nil {
 		return report, err
 	}
-	if existing.Exists && m.Class == string(version.Stable) && !opts.Force && existing.SHA256 != rel.Manifest.SHA256 {
-		return report, fmt.Errorf("stable release %s is already published (%s in %s): a stable release is never overwritten; pass --force to replace it", m.Version, rel.Manifest.Key, c.cfg.where())
+	final := *m
+	if prev != nil && m.Class == string(version.Stable) {
+		switch {
+		case sameBuild(prev, m):
+			// Keep what was published (its date, its image): a re-run
+			// converges on it instead of rewriting it.
+			final = *prev
+			p.printf("%s is already published from this very build: completing it", m.Version)
+		case !opts.Force:
+			return report, fmt.Errorf("stable release %s is already published (%s in %s) from %s: a stable release is never overwritten; nothing was written; pass --force to replace it",
+				m.Version, rel.Manifest.Key, c.cfg.where(), describeBuild(prev))
+		}
 	}
 	p.printf("publishing %s (%s) to %s", m.Version, m.Class, c.cfg.where())
 
-	// Files first, then the manifest: a release folder without a manifest
-	// is not listed, so the page never shows a half-uploaded release.
+	// 1. The image, by digest.
+	var digest string
+	if reg := opts.Registry; reg != nil {
+		if final.Image != nil && strings.HasPrefix(final.Image.Ref, reg.Repo+":") && reg.hasDigest(ctx, final.Image.Digest) {
+			digest = final.Image.Digest
+			p.printf("%-8s %s@%s", Skipped, reg.Repo, digest)
+		} else {
+			d, platforms, err := reg.PushTarball(ctx, tarball)
+			if err != nil {
+				return report, fmt.Errorf("publish %s stopped before anything was written to the bucket: %w; no tag was made, so nothing is visible; run the publish again", m.Version, err)
+			}
+			digest = d
+			final.Image = &manifest.Image{Ref: reg.Repo + ":" + m.Version, Digest: d, Platforms: platforms, Tags: []string{m.Version}}
+			p.printf("pushed   %s@%s (untagged: %d platforms)", reg.Repo, d, len(platforms))
+		}
+	}
+
+	// 2. Files: staged, unlisted until the manifest is written.
 	results, err := c.sync(ctx, rel.Files, p)
 	report.Objects = append(report.Objects, results...)
 	if err != nil {
-		return report, fmt.Errorf("publish %s stopped: %w; the manifest and the index were not written, so the release page does not list it; run the publish again to upload the rest", m.Version, err)
+		return report, fmt.Errorf("publish %s stopped: %w; the manifest, the tag and the page were not written, so nothing lists %s; run the publish again to upload the rest", m.Version, err, m.Version)
 	}
-	results, err = c.sync(ctx, []object{rel.Manifest}, p)
+
+	// 3. Manifest, tag, page.
+	mdata, err := final.Marshal()
+	if err != nil {
+		return report, fmt.Errorf("manifest %s: %w", m.Version, err)
+	}
+	vis := visibility{c: c, reg: opts.Registry, version: m.Version, manifest: dataObject(rel.Manifest.Key, mdata, "no-cache"), digest: digest, p: p}
+	idx, results, err := vis.publish(ctx)
 	report.Objects = append(report.Objects, results...)
+	report.Index = idx
 	if err != nil {
-		return report, fmt.Errorf("publish %s: writing its manifest: %w; the index was not rebuilt; run the publish again", m.Version, err)
+		return report, fmt.Errorf("publish %s: %w", m.Version, err)
 	}
-	report.Index, err = c.rebuildIndex(ctx, p)
-	if err != nil {
-		return report, fmt.Errorf("publish %s: every file and the manifest are uploaded, but rebuilding the index failed: %w", m.Version, err)
+
+	// 4. latest.
+	if opts.Registry != nil {
+		if err := moveLatest(ctx, opts.Registry, digest, m.Version, opts.Progress); err != nil {
+			return report, err
+		}
 	}
 	return report, nil
+}
+
+// publishedManifest returns the manifest published for v, or nil.
+func (c *client) publishedManifest(ctx context.Context, v string) (*manifest.Manifest, error) {
+	key := c.cfg.key(index.ManifestKey(v))
+	data, found, err := c.get(ctx, key)
+	if err != nil || !found {
+		return nil, err
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		// Not ours to judge: treat it as a different build.
+		return &manifest.Manifest{Version: v}, nil
+	}
+	return m, nil
+}
+
+// sameBuild reports whether published and built are one build: the same
+// commit and the same binaries, byte for byte (the date may differ).
+func sameBuild(published, built *manifest.Manifest) bool {
+	if published.Commit != built.Commit || len(published.Targets) != len(built.Targets) {
+		return false
+	}
+	sums := map[string]string{}
+	for _, a := range published.Targets {
+		sums[a.Target+" "+a.Path] = a.SHA256
+	}
+	for _, a := range built.Targets {
+		if s, ok := sums[a.Target+" "+a.Path]; !ok || s != a.SHA256 {
+			return false
+		}
+	}
+	return true
+}
+
+// describeBuild names a published build for a refusal.
+func describeBuild(m *manifest.Manifest) string {
+	if m.Commit == "" {
+		return "an unknown commit"
+	}
+	return "commit " + m.Commit
 }
 
 // sync uploads each object whose remote sha256 differs from the local one,
@@ -143,31 +236,4 @@ func done(results []ObjectResult) []ObjectResult {
 		}
 	}
 	return out
-}
-
-// Release publishes a release whose image, if any, is already pushed (its
-// record in m.Image): Publish, then latest moves to the image when m's
-// version is a stable one above every other stable tag. latest moves only
-// once the release is listed on the page.
-func Release(ctx context.Context, cfg Config, distDir string, m *manifest.Manifest, opts Options, auth authn.Authenticator, insecure bool) (Report, error) {
-	rep, err := Publish(ctx, cfg, distDir, m, opts)
-	if err != nil || m.Image == nil {
-		return rep, err
-	}
-	repo := strings.TrimSuffix(m.Image.Ref, ":"+m.Version)
-	moved, highest, err := MoveLatest(ctx, repo, m.Image.Digest, m.Version, auth, insecure)
-	if err != nil {
-		return rep, err
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	switch {
-	case moved:
-		fmt.Fprintf(progress, "%s:%s now points at %s\n", repo, LatestTag, m.Version)
-	case version.IsStable(m.Version):
-		fmt.Fprintf(progress, "%s stays where it is: %s is not above the highest stable %s\n", LatestTag, m.Version, highest)
-	}
-	return rep, nil
 }

@@ -9,9 +9,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -29,26 +26,7 @@ func testRepo(t *testing.T) string {
 // per target platform, as repo:tag and returns its digest.
 func pushIndex(t *testing.T, repo, tag string) v1.Hash {
 	t.Helper()
-	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, tg := range target.All {
-		img, err := random.Image(1024, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := v1.ParsePlatform(tg.Platform)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
-	}
+	idx := randomIndex(t)
 	ref, err := name.NewTag(repo + ":" + tag)
 	if err != nil {
 		t.Fatal(err)

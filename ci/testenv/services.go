@@ -19,7 +19,12 @@ const (
 	S3EndpointEnv  = "GR_TEST_S3_ENDPOINT"   // host:port of an S3 server (plain http)
 	S3AccessKeyEnv = "GR_TEST_S3_ACCESS_KEY" // its root access key
 	S3SecretKeyEnv = "GR_TEST_S3_SECRET_KEY" // its root secret key
+	S3RegionEnv    = "GR_TEST_S3_REGION"     // the region the S3 server was started with
 	RegistryEnv    = "GR_TEST_REGISTRY"      // host:port of an OCI registry (plain http)
+	// A second registry that demands a login (htpasswd).
+	AuthRegistryEnv         = "GR_TEST_AUTH_REGISTRY"
+	AuthRegistryUserEnv     = "GR_TEST_AUTH_REGISTRY_USER"
+	AuthRegistryPasswordEnv = "GR_TEST_AUTH_REGISTRY_PASSWORD"
 )
 
 // S3Env is an S3 server the tests may create buckets on.
@@ -28,6 +33,8 @@ type S3Env struct {
 	Endpoint  string
 	AccessKey string
 	SecretKey string
+	// Region is the one the server was started with.
+	Region string
 }
 
 // URL is the server's base URL, "http://host:port".
@@ -55,9 +62,10 @@ func S3(t testing.TB) S3Env {
 		Endpoint:  os.Getenv(S3EndpointEnv),
 		AccessKey: os.Getenv(S3AccessKeyEnv),
 		SecretKey: os.Getenv(S3SecretKeyEnv),
+		Region:    os.Getenv(S3RegionEnv),
 	}
-	if e.Endpoint == "" || e.AccessKey == "" || e.SecretKey == "" {
-		missing(t, "no S3 server: "+S3EndpointEnv+", "+S3AccessKeyEnv+" and "+S3SecretKeyEnv+" are not all set (bash .ci/run starts one)")
+	if e.Endpoint == "" || e.AccessKey == "" || e.SecretKey == "" || e.Region == "" {
+		missing(t, "no S3 server: "+S3EndpointEnv+", "+S3AccessKeyEnv+", "+S3SecretKeyEnv+" and "+S3RegionEnv+" are not all set (bash .ci/run starts one)")
 	}
 	return e
 }
@@ -69,6 +77,22 @@ func Registry(t testing.TB) string {
 	r := os.Getenv(RegistryEnv)
 	if r == "" {
 		missing(t, "no OCI registry: "+RegistryEnv+" is not set (bash .ci/run starts one)")
+	}
+	return r
+}
+
+// AuthRegistry is a registry that accepts only its one login.
+type AuthRegistry struct {
+	Host, User, Password string
+}
+
+// LoginRegistry returns the registry from GR_TEST_AUTH_REGISTRY and its
+// login. When they are not set the test is skipped, or fails if CI=true.
+func LoginRegistry(t testing.TB) AuthRegistry {
+	t.Helper()
+	r := AuthRegistry{Host: os.Getenv(AuthRegistryEnv), User: os.Getenv(AuthRegistryUserEnv), Password: os.Getenv(AuthRegistryPasswordEnv)}
+	if r.Host == "" || r.User == "" || r.Password == "" {
+		missing(t, "no registry with a login: "+AuthRegistryEnv+", "+AuthRegistryUserEnv+" and "+AuthRegistryPasswordEnv+" are not all set (bash .ci/run starts one)")
 	}
 	return r
 }
