@@ -42,6 +42,9 @@ func stageCommands() []command {
 			flags: func(fs *pflag.FlagSet, o *options) {
 				projectFlags(fs, o)
 				versionFlags(fs, o)
+				if st.Exports() {
+					outFlag(fs, o)
+				}
 				if extra != nil {
 					extra(fs, o)
 				}
@@ -64,6 +67,7 @@ func stageCommands() []command {
 			flags: func(fs *pflag.FlagSet, o *options) {
 				projectFlags(fs, o)
 				versionFlags(fs, o)
+				outFlag(fs, o)
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
 				s3FlagSet(fs, o)

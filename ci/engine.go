@@ -176,7 +176,7 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 		}
 		return res, fmt.Errorf("%s failed; nothing was exported or published", se.Name())
 	}
-	if res.Dist != nil {
+	if res.Dist != nil && st.Exports() {
 		out := outDir(e, o)
 		if err := exportDist(ctx, res.Dist, out, protectedDirs(e, o)); err != nil {
 			return res, err

@@ -59,12 +59,16 @@ type s3Flags struct {
 // projectFlags are shared by every command that works on a project.
 func projectFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.source, "source", "", "the Rust project to release (a folder with Cargo.toml); default: the current folder if it has one, else the bundled example")
-	fs.StringVar(&o.out, "out", "dist", "where results are written: replaced as a whole on success, so it must be missing, empty or an earlier output")
 	fs.StringSliceVar(&o.targets, "targets", nil, "targets to build, comma-separated: "+strings.Join(target.Names(), ", ")+" (default: the project's, else all)")
 	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
 	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
 	fs.IntVar(&o.jobs, "jobs", 0, "at most this many checks, tests and builds at once (0: no limit)")
 	engineFlags(fs, o)
+}
+
+// outFlag is for the commands that write results (or read them, plan).
+func outFlag(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.out, "out", "dist", "where results are written: replaced as a whole on success, so it must be missing, empty or an earlier output")
 }
 
 // versionFlags choose the version when CI variables and git should not.
@@ -157,12 +161,11 @@ func (o *options) prepare(e *env, cmd string) error {
 	return nil
 }
 
-// writesOut says which commands replace --out: every command that runs
-// stages, since runStages exports the result on success (for check and test,
-// an empty folder).
+// writesOut says which commands replace --out: those whose stages produce
+// files (check and test produce none and leave --out alone).
 func writesOut(cmd string) bool {
 	switch cmd {
-	case "release", "check", "test", "build", "image", "docs":
+	case "release", "build", "image", "docs":
 		return true
 	}
 	return false

@@ -145,9 +145,17 @@ func TestOutRefused(t *testing.T) {
 }
 
 // TestOutRefusedByEveryWritingCommand: every command that exports results
-// runs the guard; plan, which only reads --out, does not.
+// runs the guard; plan, which only reads --out, does not; check and test
+// write nothing and take no --out.
 func TestOutRefusedByEveryWritingCommand(t *testing.T) {
-	for _, cmd := range []string{"release", "check", "test", "build", "image", "docs"} {
+	for _, cmd := range []string{"check", "test"} {
+		w := newOutWorld(t)
+		code, stderr, _ := w.run(t, false, cmd, "--out", "dist")
+		if code != exitUsage || !strings.Contains(stderr, "unknown flag: --out") {
+			t.Errorf("%s --out dist: exit %d, want the flag refused; stderr:\n%s", cmd, code, stderr)
+		}
+	}
+	for _, cmd := range []string{"release", "build", "image", "docs"} {
 		t.Run(cmd, func(t *testing.T) {
 			w := newOutWorld(t)
 			code, stderr, _ := w.run(t, false, cmd, "--out", ".")

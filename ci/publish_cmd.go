@@ -26,6 +26,7 @@ func publishCommands() []command {
 			flags: func(fs *pflag.FlagSet, o *options) {
 				projectFlags(fs, o)
 				versionFlags(fs, o)
+				outFlag(fs, o)
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)
 				fs.BoolVar(&o.json, "json", false, "print the plan as JSON")

@@ -22,6 +22,10 @@ type Stages struct {
 	Page  bool // index.html and releases.json for this build
 }
 
+// Exports reports whether the stages produce files for dist/: checks and
+// tests alone produce none.
+func (s Stages) Exports() bool { return s.Build || s.Image || s.Docs || s.Page }
+
 // AllStages is a whole release.
 var AllStages = Stages{Check: true, Test: true, Build: true, Smoke: true, Image: true, Docs: true, Page: true}
 
