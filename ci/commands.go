@@ -45,6 +45,9 @@ func stageCommands() []command {
 				if st.Exports() {
 					outFlag(fs, o)
 				}
+				if st.Check {
+					checkFlags(fs, o)
+				}
 				if extra != nil {
 					extra(fs, o)
 				}
@@ -68,6 +71,7 @@ func stageCommands() []command {
 				projectFlags(fs, o)
 				versionFlags(fs, o)
 				outFlag(fs, o)
+				checkFlags(fs, o)
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
 				s3FlagSet(fs, o)
@@ -75,7 +79,7 @@ func stageCommands() []command {
 			},
 			run: runRelease,
 		},
-		stage("check", "cargo fmt --check and cargo clippy -D warnings", pipeline.Stages{Check: true}, nil),
+		stage("check", "cargo fmt --check and cargo clippy, as the project's check policy says (--checks, --clippy-args, --lints)", pipeline.Stages{Check: true}, nil),
 		stage("test", "debug build, unit tests and integration tests", pipeline.Stages{Test: true}, nil),
 		stage("build", "static release binaries, ELF-verified, with SHA256SUMS and manifest.json", pipeline.Stages{Build: true}, nil),
 		stage("image", "the multi-platform image as an OCI tarball (dist/image.tar)", pipeline.Stages{Build: true, Image: true}, nil),

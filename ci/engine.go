@@ -129,7 +129,19 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		CacheBust:      o.cacheBust,
 		Jobs:           o.jobs,
 		Progress:       e.stderr,
+		Live:           isTerminal(e.stderr) && !o.verbose,
 	})
+}
+
+// isTerminal reports whether w is a terminal, where live lines can be
+// redrawn; a CI log gets heartbeat lines instead.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // releaseDate honours SOURCE_DATE_EPOCH, so a rebuild can reproduce dist/
@@ -174,7 +186,16 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 		if !errors.As(err, &se) || engineLost(se.Err) {
 			return res, &engineError{err: err, lost: true}
 		}
-		return res, fmt.Errorf("%s failed; nothing was exported or published", se.Name())
+		msg := fmt.Sprintf("%s failed; nothing was exported or published", se.Name())
+		if res != nil && len(res.Report.Logs()) > 0 {
+			dir, werr := writeFailureLogs(e, o, res.Report.Logs())
+			if werr != nil {
+				msg += fmt.Sprintf(" (the stage logs could not be written: %v)", werr)
+			} else {
+				msg += fmt.Sprintf("; the stage logs are in %s", dir)
+			}
+		}
+		return res, errors.New(msg)
 	}
 	if res.Dist != nil && st.Exports() {
 		out := outDir(e, o)
@@ -185,6 +206,27 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 		listDist(e.stderr, out)
 	}
 	return res, nil
+}
+
+// writeFailureLogs writes the logs of a failed run into a new folder of
+// its own, beside --out (which stays as it was) or, for the commands
+// without one, in the current folder; nothing existing is touched.
+func writeFailureLogs(e *env, o *options, logs map[string]string) (string, error) {
+	parent, base := e.workdir, "garage-release"
+	if o.out != "" {
+		out := outDir(e, o)
+		parent, base = filepath.Dir(out), filepath.Base(out)
+	}
+	dir, err := os.MkdirTemp(parent, base+"-failed-logs-")
+	if err != nil {
+		return "", err
+	}
+	for name, text := range logs {
+		if err := os.WriteFile(filepath.Join(dir, name+".log"), []byte(text), 0o644); err != nil {
+			return dir, err
+		}
+	}
+	return dir, nil
 }
 
 func outDir(e *env, o *options) string {

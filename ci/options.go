@@ -30,6 +30,9 @@ type options struct {
 	baseImage, cacheNamespace    string
 	cacheBust                    string
 	verbose                      bool
+	checks                       []string // --checks
+	clippyArgs                   string   // --clippy-args
+	lints                        string   // --lints
 
 	// Publishing.
 	publish   bool
@@ -69,6 +72,14 @@ func projectFlags(fs *pflag.FlagSet, o *options) {
 // outFlag is for the commands that write results (or read them, plan).
 func outFlag(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.out, "out", "dist", "where results are written: replaced as a whole on success, so it must be missing, empty or an earlier output")
+}
+
+// checkFlags set the check policy over the project's (see
+// project.Checks), for the commands that run the checks.
+func checkFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringSliceVar(&o.checks, "checks", nil, "checks to run: fmt, clippy, both, or none (default: the project's, else both)")
+	fs.StringVar(&o.clippyArgs, "clippy-args", "", `clippy's arguments after --, e.g. "-D warnings -A clippy::pedantic" (default: the project's, else "-D warnings")`)
+	fs.StringVar(&o.lints, "lints", "", `what a check finding does: "deny" fails the release, "warn" reports it in the summary and on the page (default: the project's, else deny)`)
 }
 
 // versionFlags choose the version when CI variables and git should not.
@@ -138,6 +149,19 @@ func (o *options) prepare(e *env, cmd string) error {
 	}
 	if o.imageName != "" {
 		o.project.Image = o.imageName
+	}
+	if o.set["checks"] {
+		if err := o.project.Checks.SetChecks(o.checks); err != nil {
+			return fmt.Errorf("--checks: %w", err)
+		}
+	}
+	if o.set["clippy-args"] {
+		o.project.Checks.ClippyArgs = strings.Fields(o.clippyArgs)
+	}
+	if o.set["lints"] {
+		if err := o.project.Checks.SetLints(o.lints); err != nil {
+			return fmt.Errorf("--lints %w", err)
+		}
 	}
 	if err := o.project.Validate(); err != nil {
 		return err

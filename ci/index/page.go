@@ -35,7 +35,13 @@ type build struct {
 	DocsHref                string
 	ImageRef, ImagePlatform string
 	Artifacts               []artifact
+	// Logs link each stage's full output; Warnings are check findings the
+	// project reports rather than fails on.
+	Logs     []logLink
+	Warnings []string
 }
+
+type logLink struct{ Name, Href string }
 
 type artifact struct {
 	Target, Triple, Description string
@@ -85,6 +91,11 @@ func builds(ms []*manifest.Manifest, latest string, l links) []build {
 			}
 			b.ImagePlatform = strings.Join(m.Image.Platforms, ", ")
 		}
+		for _, lf := range m.Logs {
+			name := strings.TrimSuffix(strings.TrimPrefix(lf, "logs/"), ".log")
+			b.Logs = append(b.Logs, logLink{Name: name, Href: pre + href(lf)})
+		}
+		b.Warnings = m.Warnings
 		for _, a := range m.Targets {
 			art := artifact{
 				Target: a.Target, Triple: a.Triple, Description: describe(a),

@@ -37,6 +37,11 @@ type Manifest struct {
 	Image *Image `json:"image,omitempty"`
 	// Docs is the docs folder relative to the release root ("docs/"), when built.
 	Docs string `json:"docs,omitempty"`
+	// Logs are the stages' full outputs, relative to the release root
+	// ("logs/build-amd64.log").
+	Logs []string `json:"logs,omitempty"`
+	// Warnings are check findings the project reports rather than fails on.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Artifact is one target's binary.
@@ -87,8 +92,16 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("manifest %s: target %s has bad sha256 %q", m.Version, a.Target, a.SHA256)
 		}
 	}
+	for _, l := range m.Logs {
+		// A log is a file of the release folder: logs/<name>.log.
+		if !logPath.MatchString(l) {
+			return fmt.Errorf("manifest %s: bad log path %q", m.Version, l)
+		}
+	}
 	return nil
 }
+
+var logPath = regexp.MustCompile(`^logs/[A-Za-z0-9][A-Za-z0-9_.-]*\.log$`)
 
 // Marshal returns the manifest as indented JSON with a final newline.
 func (m *Manifest) Marshal() ([]byte, error) {

@@ -41,7 +41,7 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 	// release appends nothing).
 	return withCargo(ctr.
 		WithEnvVariable("COPY_BINARY", "/target/"+t.Triple+"/release/"+bin).
-		WithEnvVariable("BUILD_LOG", "/target/"+BuildLog), args...)
+		WithEnvVariable("BUILD_LOG", "/target/"+BuildLog), "build-"+t.Name, args...)
 }
 
 // Build returns the static release binary for t.

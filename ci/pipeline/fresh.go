@@ -35,6 +35,51 @@ cat "$now" >> "$stamp"
 LC_ALL=C sort -u -o "$stamp" "$stamp"
 `
 
+// logScript defines run_logged: it runs a command with its stdout and
+// stderr together appended to $LOG_FILE (and passed on to stdout, which the
+// engine keeps, for failure reports), so every stage leaves its full output
+// as a file. Cargo's progress bar (forced on with CARGO_TERM_PROGRESS_WHEN)
+// is kept out of the log: its latest "n/m: crates" goes to $PROGRESS_FILE,
+// in a shared cache volume the CLI reads while the stage runs. With
+// $TOLERATE set, a failure is recorded in that file and not returned (lint
+// findings reported as warnings).
+const logScript = `run_logged() {
+  log=${LOG_FILE:-/var/log/garage-release/stage.log}
+  mkdir -p "${log%/*}"
+  if [ -n "${PROGRESS_FILE:-}" ]; then mkdir -p "${PROGRESS_FILE%/*}"; : > "$PROGRESS_FILE"; fi
+  printf '$ %s\n' "$*" >> "$log"
+  # An && || list: set -e must not end the group before the status is kept.
+  { "$@" 2>&1 && echo 0 > "$log.rc" || echo $? > "$log.rc"; } | tr '\r' '\n' |
+    awk -v prog="${PROGRESS_FILE:-}" '
+      /^ *Building \[/ { if (prog != "") { l = $0; sub(/^.*\] */, "", l); print l > prog; close(prog) } next }
+      { print; fflush() }' | tee -a "$log"
+  rc=$(cat "$log.rc")
+  rm -f "$log.rc"
+  if [ "$rc" != 0 ] && [ -n "${TOLERATE:-}" ]; then
+    echo "$rc" > "$TOLERATE"
+    return 0
+  fi
+  return "$rc"
+}
+`
+
+// LoggedName is the $0 of a logged command that is not cargo.
+const LoggedName = "logged"
+
+// logDir holds the stage logs inside a stage's container.
+const logDir = "/var/log/garage-release"
+
+// logPath is the container path of a stage's log.
+func logPath(name string) string { return logDir + "/" + name + ".log" }
+
+// withLogged runs argv in ctr with its output appended to the log of the
+// stage named log (see logScript).
+func withLogged(ctr *dagger.Container, log string, argv ...string) *dagger.Container {
+	return ctr.
+		WithEnvVariable("LOG_FILE", logPath(log)).
+		WithExec(append([]string{"sh", "-c", "set -eu\n" + logScript + `run_logged "$@"`, LoggedName}, argv...))
+}
+
 // cargoFreshScript runs one cargo command between the mtime repair and the
 // record, in a single exec: with the target/ volume LOCKED, another release
 // of the same project on the same engine cannot slip in between. For a
@@ -43,8 +88,8 @@ LC_ALL=C sort -u -o "$stamp" "$stamp"
 const cargoFreshScript = `set -eu
 fresh() {
 ` + freshSourcesScript + `}
-fresh "$STAMP" /src "$SOURCES_NOW"
-"$@"
+` + logScript + `fresh "$STAMP" /src "$SOURCES_NOW"
+run_logged "$@"
 cp "$SOURCES_NOW" "$STAMP"
 if [ -n "${COPY_BINARY:-}" ]; then
   mkdir -p /out
@@ -64,9 +109,12 @@ const (
 	sourcesNow   = "/tmp/garage-release-sources"
 )
 
-// withCargo runs a cargo command with fresh sources (see freshSourcesScript).
-func withCargo(ctr *dagger.Container, args ...string) *dagger.Container {
+// withCargo runs a cargo command with fresh sources (see freshSourcesScript),
+// its output appended to the log of the stage named log.
+func withCargo(ctr *dagger.Container, log string, args ...string) *dagger.Container {
 	return ctr.
+		WithEnvVariable("LOG_FILE", logPath(log)).
+		WithEnvVariable("PROGRESS_FILE", progressDir+"/"+log).
 		WithEnvVariable("STAMP", sourcesStamp).
 		WithEnvVariable("SOURCES_NOW", sourcesNow).
 		WithExec(append([]string{"sh", "-c", cargoFreshScript, CargoFreshName}, args...))

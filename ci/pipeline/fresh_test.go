@@ -75,7 +75,9 @@ func TestFreshSources(t *testing.T) {
 // TestCargoFreshWrapper runs the wrapper around a stand-in for cargo: on
 // success the record is narrowed to this build's sources and the binary is
 // copied out with a build-log line; on failure the record keeps every
-// version and nothing is copied.
+// version and nothing is copied. Either way the output is in the stage's
+// log, without cargo's progress bar, whose last count is in the progress
+// file.
 func TestCargoFreshWrapper(t *testing.T) {
 	if _, err := exec.LookPath("sha256sum"); err != nil {
 		t.Skip("no sha256sum")
@@ -87,13 +89,25 @@ func TestCargoFreshWrapper(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "main.rs"), []byte("v1"), 0o644)
 	os.WriteFile(filepath.Join(tmp, "kvstore"), []byte("binary"), 0o755)
 	stamp := filepath.Join(tmp, "stamp")
+	logFile, progressFile := filepath.Join(tmp, "logs", "build.log"), filepath.Join(tmp, "progress", "build")
 	run := func(cargo ...string) error {
 		cmd := exec.Command("sh", append([]string{"-c", script, CargoFreshName}, cargo...)...)
 		cmd.Env = append(os.Environ(), "STAMP="+stamp, "SOURCES_NOW="+filepath.Join(tmp, "now"),
-			"COPY_BINARY="+filepath.Join(tmp, "kvstore"), "BUILD_LOG="+filepath.Join(tmp, "log"), "GIT_VERSION=v1.0.0")
+			"COPY_BINARY="+filepath.Join(tmp, "kvstore"), "BUILD_LOG="+filepath.Join(tmp, "log"), "GIT_VERSION=v1.0.0",
+			"LOG_FILE="+logFile, "PROGRESS_FILE="+progressFile)
 		return cmd.Run()
 	}
-	if err := run("true"); err != nil {
+	// A stand-in cargo that prints a line and, as cargo does with its
+	// progress forced on, a progress bar redrawn with carriage returns.
+	fake := filepath.Join(tmp, "cargo")
+	os.WriteFile(fake, []byte(`#!/bin/sh
+echo "   Compiling a v0.1.0"
+printf '    Building [==>   ] 1/3: a\r    Building [====> ] 2/3: b\r' >&2
+echo "warning: unused" >&2
+exit "$1"
+`), 0o755)
+	cargo := func(status string) []string { return []string{fake, status} }
+	if err := run(cargo("0")...); err != nil {
 		t.Fatalf("a successful cargo: %v", err)
 	}
 	if data, _ := os.ReadFile(filepath.Join(out, "kvstore")); string(data) != "binary" {
@@ -102,10 +116,20 @@ func TestCargoFreshWrapper(t *testing.T) {
 	if log, _ := os.ReadFile(filepath.Join(tmp, "log")); !strings.HasPrefix(string(log), "v1.0.0 ") {
 		t.Errorf("build log: %q", log)
 	}
+	log, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(log), "Compiling a v0.1.0\n") || !strings.Contains(string(log), "warning: unused\n") || strings.Contains(string(log), "Building [") {
+		t.Errorf("stage log: %q, want cargo's lines, stdout and stderr, without the progress bar", log)
+	}
+	if prog, _ := os.ReadFile(progressFile); strings.TrimSpace(string(prog)) != "2/3: b" {
+		t.Errorf("progress file: %q, want the last count", prog)
+	}
+
 	os.WriteFile(filepath.Join(src, "main.rs"), []byte("v2"), 0o644)
 	os.RemoveAll(out)
-	if err := run("false"); err == nil {
+	if err := run(cargo("101")...); err == nil {
 		t.Fatal("a failing cargo did not fail the wrapper")
+	} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 101 {
+		t.Errorf("the wrapper exited with %v, want cargo's 101", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "kvstore")); err == nil {
 		t.Errorf("a failed build copied a binary out")
@@ -113,5 +137,19 @@ func TestCargoFreshWrapper(t *testing.T) {
 	record, _ := os.ReadFile(stamp)
 	if n := strings.Count(string(record), "./main.rs"); n != 2 {
 		t.Errorf("after a failure the record holds %d versions of main.rs, want 2:\n%s", n, record)
+	}
+	if log, _ := os.ReadFile(logFile); strings.Count(string(log), "Compiling a v0.1.0") != 2 {
+		t.Errorf("the failed run's output is not appended to the log:\n%s", log)
+	}
+
+	// Findings tolerated: the failure is recorded, not returned.
+	findings := filepath.Join(tmp, "findings")
+	cmd := exec.Command("sh", append([]string{"-c", "set -eu\n" + logScript + `run_logged "$@"`, LoggedName}, cargo("1")...)...)
+	cmd.Env = append(os.Environ(), "LOG_FILE="+logFile, "TOLERATE="+findings)
+	if err := cmd.Run(); err != nil {
+		t.Errorf("a tolerated failure failed: %v", err)
+	}
+	if data, _ := os.ReadFile(findings); strings.TrimSpace(string(data)) != "1" {
+		t.Errorf("findings file: %q, want the exit status", data)
 	}
 }

@@ -59,6 +59,15 @@ type Config struct {
 	Jobs int
 	// Progress receives one line per stage start and end; nil discards.
 	Progress io.Writer
+	// Live, for a terminal, keeps one live line per running stage under
+	// the progress lines (elapsed time, cargo's crate count). Otherwise a
+	// line per running stage is printed every Heartbeat (default
+	// HeartbeatEvery), so a long stage never looks hung in a CI log.
+	Live      bool
+	Heartbeat time.Duration
+	// Cores is the engine's CPU count; 0 asks the engine. With fewer cores
+	// than stages to run at once, the checks run first, alone (see Run).
+	Cores int
 }
 
 // Pipeline builds the stages of one release.
@@ -157,6 +166,11 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 		WithMountedCache("/target", p.cache("target", profile), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
 		WithEnvVariable("CARGO_TARGET_DIR", "/target").
 		WithEnvVariable("CARGO_TERM_COLOR", "never").
+		// Cargo's progress bar, off when not on a terminal, is forced on:
+		// logScript turns it into the live "n/m crates" of each stage.
+		WithEnvVariable("CARGO_TERM_PROGRESS_WHEN", "always").
+		WithEnvVariable("CARGO_TERM_PROGRESS_WIDTH", "200").
+		WithMountedCache(progressDir, p.cache("progress")).
 		WithMountedDirectory("/src", p.cfg.Source).
 		WithWorkdir("/src")
 	if p.cfg.CacheBust != "" {

@@ -117,7 +117,7 @@ func TestDescribeExecError(t *testing.T) {
 
 func TestReportStages(t *testing.T) {
 	var log strings.Builder
-	r := newReport(&log)
+	r := newReport(&log, false, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.stage(ctx, nil, "build", "amd64", func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"time"
 
 	"dagger.io/dagger"
 	"golang.org/x/sync/errgroup"
@@ -54,8 +57,19 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	if st.Smoke || st.Image || st.Page {
 		st.Build = true
 	}
-	rep := newReport(p.cfg.Progress)
+	rep := newReport(p.cfg.Progress, p.cfg.Live, p.cfg.Heartbeat)
 	res := &Result{Report: rep}
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		rep.watch(wctx, p.readProgress)
+		close(watched)
+	}()
+	// The live lines are gone before Run returns and the summary prints.
+	defer func() {
+		stopWatch()
+		<-watched
+	}()
 	var slots chan struct{}
 	if p.cfg.Jobs > 0 {
 		slots = make(chan struct{}, p.cfg.Jobs)
@@ -84,19 +98,43 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 			}); err != nil {
 				return err
 			}
-			if st.Check {
-				g.Go(func() error {
-					return rep.stage(gctx, slots, "check", "", func(ctx context.Context) error {
-						_, err := p.Check().Sync(ctx)
+			check := p.Check()
+			runCheck := func() error {
+				return rep.stage(gctx, slots, "check", "", func(ctx context.Context) error {
+					ctr, err := check.Sync(ctx)
+					if err != nil {
 						return err
-					})
+					}
+					if p.cfg.Project.Checks.Warn {
+						found, err := CheckFindings(ctx, ctr)
+						if err != nil {
+							return err
+						}
+						rep.warn(found...)
+					}
+					return rep.readLog(ctx, ctr, "check")
 				})
+			}
+			if st.Check && check != nil {
+				// Fail fast: on too few cores, the checks would crawl while
+				// the builds take the CPU, and a lint found after minutes
+				// cancels minutes of building. Run them first, alone.
+				if n := p.concurrentStages(st); p.checksFirst(gctx, rep, n) {
+					if err := runCheck(); err != nil {
+						return err
+					}
+				} else {
+					g.Go(runCheck)
+				}
 			}
 			if st.Test {
 				g.Go(func() error {
 					return rep.stage(gctx, slots, "test", "", func(ctx context.Context) error {
-						_, err := p.Test().Sync(ctx)
-						return err
+						ctr, err := p.Test().Sync(ctx)
+						if err != nil {
+							return err
+						}
+						return rep.readLog(ctx, ctr, "test")
 					})
 				})
 			}
@@ -121,6 +159,10 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		m := &manifest.Manifest{
 			Version: p.cfg.Version, Class: p.cfg.Class, Commit: p.cfg.Commit,
 			Date: p.cfg.Date, Binary: p.cfg.Project.Binary, Targets: arts,
+			Warnings: rep.Warnings(),
+		}
+		for _, name := range sortedKeys(rep.Logs()) {
+			m.Logs = append(m.Logs, LogFile(name))
 		}
 		if st.Docs && docs != nil {
 			m.Docs = "docs/"
@@ -148,6 +190,9 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	}
 	if st.Docs && docs != nil {
 		dist = dist.WithDirectory("docs", docs)
+	}
+	for _, name := range sortedKeys(rep.Logs()) {
+		dist = dist.WithNewFile(LogFile(name), rep.Logs()[name])
 	}
 	if st.Page && res.Manifest != nil {
 		idx := index.Build([]*manifest.Manifest{res.Manifest})
@@ -177,11 +222,14 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 // runTarget builds, verifies, smoke-tests and packages one target.
 func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct{}, t target.Target, st Stages) (manifest.Artifact, *dagger.File, *dagger.Container, error) {
 	var art manifest.Artifact
-	bin := p.Build(t)
+	var bin *dagger.File
 	err := rep.stage(ctx, slots, "build", t.Name, func(ctx context.Context) error {
-		var err error
-		bin, err = bin.Sync(ctx)
-		return err
+		ctr, err := p.BuildContainer(t).Sync(ctx)
+		if err != nil {
+			return err
+		}
+		bin = ctr.File("/out/" + p.cfg.Project.Binary)
+		return rep.readLog(ctx, ctr, logName("build", t.Name))
 	})
 	if err != nil {
 		return art, nil, nil, err
@@ -217,4 +265,78 @@ func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct
 		return art, nil, nil, err
 	}
 	return art, bin, img, nil
+}
+
+// LogFile is where a stage's log goes in dist/ and in the release folder.
+func LogFile(name string) string { return "logs/" + name + ".log" }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// readLog keeps the log a finished stage's container holds.
+func (r *Report) readLog(ctx context.Context, ctr *dagger.Container, name string) error {
+	text, err := ctr.File(logPath(name)).Contents(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the log of %s: %w", name, err)
+	}
+	r.setLog(name, text)
+	return nil
+}
+
+// concurrentStages is how many heavy stages Run would start at once.
+func (p *Pipeline) concurrentStages(st Stages) int {
+	n := 0
+	if st.Check {
+		n++
+	}
+	if st.Test {
+		n++
+	}
+	if st.Build {
+		n += len(p.cfg.Targets)
+	}
+	if p.cfg.Jobs > 0 && n > p.cfg.Jobs {
+		n = p.cfg.Jobs
+	}
+	return n
+}
+
+// checksFirst decides whether the checks run alone before the rest: when
+// the engine has fewer cores than stages would run at once. It says so,
+// since it changes what the user sees.
+func (p *Pipeline) checksFirst(ctx context.Context, rep *Report, stages int) bool {
+	cores := p.cfg.Cores
+	if cores == 0 {
+		var err error
+		if cores, err = p.engineCores(ctx); err != nil {
+			return false // unknown: keep the overlap
+		}
+	}
+	if cores >= stages {
+		return false
+	}
+	rep.logf("note     %d cores for %d stages: the checks run first, then the rest", cores, stages)
+	return true
+}
+
+// engineCores asks the engine how many CPUs its containers get. The exec
+// is unique so the answer is today's engine's, not a cached one.
+func (p *Pipeline) engineCores(ctx context.Context) (int, error) {
+	out, err := p.c.Container().From(p.cfg.BaseImage).
+		WithEnvVariable("GARAGE_RELEASE_NPROC", fmt.Sprint(time.Now().UnixNano())).
+		WithExec([]string{"nproc"}).Stdout(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if _, err := fmt.Sscan(out, &n); err != nil || n < 1 {
+		return 0, fmt.Errorf("nproc said %q", out)
+	}
+	return n, nil
 }

@@ -40,16 +40,69 @@ func (r StageResult) Name() string {
 	return r.Stage + " " + r.Target
 }
 
-// Report collects stage outcomes; it is safe for concurrent use.
+// Report collects stage outcomes, logs and warnings; it is safe for
+// concurrent use.
 type Report struct {
 	mu       sync.Mutex
 	started  time.Time
 	progress io.Writer
 	stages   []StageResult
+	// logs maps a stage's log name ("build-amd64") to its full output.
+	logs map[string]string
+	// warnings are findings that did not fail the release.
+	warnings []string
+
+	// What is running, for the live lines or the heartbeat (see watch).
+	running   map[string]runningStage
+	cargo     map[string]string // log name -> "45/120"
+	live      bool
+	heartbeat time.Duration
+	liveLines int
 }
 
-func newReport(progress io.Writer) *Report {
-	return &Report{started: time.Now(), progress: progress}
+type runningStage struct {
+	stage, target string
+	since         time.Time
+}
+
+func newReport(progress io.Writer, live bool, heartbeat time.Duration) *Report {
+	if heartbeat <= 0 {
+		heartbeat = HeartbeatEvery
+	}
+	return &Report{started: time.Now(), progress: progress, logs: map[string]string{},
+		running: map[string]runningStage{}, live: live, heartbeat: heartbeat}
+}
+
+// Logs returns each stage's full output by log name ("check", "test",
+// "build-amd64", "smoke-arm64"), for the stages that got far enough to
+// have one.
+func (r *Report) Logs() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]string, len(r.logs))
+	for k, v := range r.logs {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Report) setLog(name, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs[name] = text
+}
+
+// Warnings returns the findings that were reported instead of failing.
+func (r *Report) Warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.warnings...)
+}
+
+func (r *Report) warn(w ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warnings = append(r.warnings, w...)
 }
 
 // Stages returns the outcomes in the order the stages ended.
@@ -76,7 +129,11 @@ func (r *Report) Elapsed() time.Duration { return time.Since(r.started) }
 func (r *Report) logf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.eraseLive()
 	fmt.Fprintf(r.progress, "[%6.1fs] "+format+"\n", append([]any{time.Since(r.started).Seconds()}, args...)...)
+	if r.live {
+		r.drawLive()
+	}
 }
 
 func (r *Report) add(s StageResult) {
@@ -105,6 +162,9 @@ func (r *Report) Summary(w io.Writer) {
 	})
 	for _, s := range stages {
 		fmt.Fprintf(w, "  %-8s %-16s %7.1fs\n", s.Status, s.Name(), s.Duration.Seconds())
+	}
+	for _, warning := range r.Warnings() {
+		fmt.Fprintf(w, "  warning  %s\n", warning)
 	}
 	for _, s := range stages {
 		if s.Status == StatusFailed {
@@ -176,7 +236,7 @@ func Describe(err error) string {
 
 func quoteCmd(cmd []string) string {
 	// The cargo wrapper is shown as the cargo command it ran.
-	if len(cmd) > 4 && cmd[0] == "sh" && cmd[1] == "-c" && cmd[3] == CargoFreshName {
+	if len(cmd) > 4 && cmd[0] == "sh" && cmd[1] == "-c" && (cmd[3] == CargoFreshName || cmd[3] == LoggedName) {
 		cmd = cmd[4:]
 	}
 	// A long inline script (the toolchain recipe) is named, not printed.
@@ -222,10 +282,16 @@ func (r *Report) stage(ctx context.Context, slots chan struct{}, stage, tgt stri
 		}
 	}
 	res := StageResult{Stage: stage, Target: tgt}
-	r.logf("start    %s", res.Name())
 	start := time.Now()
+	r.mu.Lock()
+	r.running[res.Name()] = runningStage{stage: stage, target: tgt, since: start}
+	r.mu.Unlock()
+	r.logf("start    %s", res.Name())
 	err := fn(ctx)
 	res.Duration = time.Since(start)
+	r.mu.Lock()
+	delete(r.running, res.Name())
+	r.mu.Unlock()
 	switch {
 	case err == nil:
 		res.Status = StatusOK
@@ -235,6 +301,11 @@ func (r *Report) stage(ctx context.Context, slots chan struct{}, stage, tgt stri
 		res.Status, res.Err = StatusCanceled, ctx.Err()
 	default:
 		res.Status, res.Err = StatusFailed, err
+		// The failed command's whole output is its stage's log.
+		var ee *dagger.ExecError
+		if errors.As(err, &ee) {
+			r.setLog(logName(stage, tgt), fmt.Sprintf("$ %s\n%s%s", strings.Trim(quoteCmd(ee.Cmd), "`"), ee.Stdout, ee.Stderr))
+		}
 	}
 	r.add(res)
 	if err != nil {

@@ -49,6 +49,8 @@ type Settings struct {
 	// Locked is true when the project has a Cargo.lock: cargo then runs
 	// with --locked, so a release never resolves dependencies anew.
 	Locked bool `json:"locked"`
+	// Checks is how strict fmt and clippy are (see checks.go).
+	Checks Checks `json:"checks"`
 }
 
 // release is the [*.metadata.release] table as written in Cargo.toml.
@@ -62,6 +64,7 @@ type release struct {
 	Image        string   `toml:"image"`
 	ImageCmd     []string `toml:"image-cmd"`
 	Docs         string   `toml:"docs"`
+	checkKeys
 }
 
 type cargoToml struct {
@@ -116,7 +119,7 @@ func Parse(data []byte, fsys fs.FS) (Settings, error) {
 	for _, k := range md.Undecoded() {
 		key := k.String()
 		if strings.HasPrefix(key, "package.metadata.release.") || strings.HasPrefix(key, "workspace.metadata.release.") {
-			return Settings{}, fmt.Errorf("Cargo.toml: unknown key %q in [%s] (known: binary, package, targets, features, smoke-test, test-packages, image, image-cmd, docs)",
+			return Settings{}, fmt.Errorf("Cargo.toml: unknown key %q in [%s] (known: binary, package, targets, features, smoke-test, test-packages, image, image-cmd, docs, checks, clippy-args, lints)",
 				k[len(k)-1], strings.Join(k[:len(k)-1], "."))
 		}
 	}
@@ -147,6 +150,11 @@ func Parse(data []byte, fsys fs.FS) (Settings, error) {
 		s.Targets, s.Features = r.Targets, r.Features
 		s.SmokeTest, s.TestPackages = r.SmokeTest, r.TestPackages
 		s.Image, s.ImageCmd, s.Docs = r.Image, r.ImageCmd, r.Docs
+		if s.Checks, err = r.checkKeys.settings(); err != nil {
+			return Settings{}, err
+		}
+	} else {
+		s.Checks = DefaultChecks()
 	}
 	if s.Binary == "" {
 		switch {

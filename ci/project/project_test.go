@@ -134,6 +134,9 @@ binary = "from-workspace"
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
+			if tt.want.Checks.ClippyArgs == nil {
+				tt.want.Checks = DefaultChecks() // no check keys: the default policy
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Parse =\n %+v\nwant\n %+v", got, tt.want)
 			}
@@ -375,6 +378,7 @@ func TestBundledExample(t *testing.T) {
 		ImageCmd:     []string{"/kvstore", "--listen", "0.0.0.0:3900"},
 		Docs:         "docs",
 		Locked:       true,
+		Checks:       DefaultChecks(),
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("example settings =\n %+v\nwant\n %+v", s, want)

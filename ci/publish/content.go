@@ -42,6 +42,7 @@ var typesByExt = map[string]string{
 	".eot":    "application/vnd.ms-fontobject",
 	".wasm":   "application/wasm",
 	".sha256": typeText,
+	".log":    typeText,
 }
 
 // contentType returns the type for a key by its name; unknown names

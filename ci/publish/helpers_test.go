@@ -63,6 +63,11 @@ func writeDist(t testing.TB, v string) fakeBuild {
 		})
 	}
 	writeFile(t, filepath.Join(dir, manifest.SumsName), sums.Format())
+	for _, name := range []string{"check", "build-amd64"} {
+		writeFile(t, filepath.Join(dir, "logs", name+".log"), []byte("$ cargo "+name+"\n   Compiling "+testBinary+"\n"))
+		m.Logs = append(m.Logs, "logs/"+name+".log")
+	}
+	m.Warnings = []string{"clippy: 2 lint findings (logs/check.log)"}
 	mdata, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +93,9 @@ func expectedKeys(prefix string, b fakeBuild) []string {
 		keys = append(keys, prefix+index.BinaryKey(v, a), prefix+index.ChecksumKey(v, a))
 	}
 	keys = append(keys, prefix+index.SumsKey(v), prefix+index.ManifestKey(v))
+	for _, l := range b.Manifest.Logs {
+		keys = append(keys, prefix+index.ReleasePrefix(v)+l)
+	}
 	for f := range b.Docs {
 		keys = append(keys, prefix+index.DocsPrefix(v)+f)
 	}

@@ -86,6 +86,14 @@ func readDist(cfg Config, distDir string, m *manifest.Manifest) (release, error)
 		)
 	}
 	rel.Files = append(rel.Files, dataObject(prefix+manifest.SumsName, sumsData, ""))
+	for _, l := range m.Logs {
+		file := filepath.Join(distDir, filepath.FromSlash(l))
+		sum, size, err := hashFile(file)
+		if err != nil {
+			return release{}, fmt.Errorf("the manifest lists the log %s: %w", l, err)
+		}
+		rel.Files = append(rel.Files, object{Key: prefix + l, File: file, SHA256: sum, Size: size, ContentType: contentType(l)})
+	}
 
 	docs, err := readDocs(filepath.Join(distDir, docsDir), cfg.key(index.DocsPrefix(m.Version)))
 	if err != nil {

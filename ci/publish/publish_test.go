@@ -67,6 +67,18 @@ func TestPublishUploadsEverythingOnceAndIndexesIt(t *testing.T) {
 	}
 	checkObject(t, s, "garage/"+index.HTMLKey, nil, "text/html; charset=utf-8")
 	checkObject(t, s, "garage/"+index.JSONKey, nil, "application/json")
+	// Every stage's log is published, and the page links it and shows the
+	// check findings the project reports as warnings.
+	page := string(s.get(t, "garage/"+index.HTMLKey))
+	for _, l := range b.Manifest.Logs {
+		checkObject(t, s, "garage/"+index.ReleasePrefix("v1.2.3")+l, readFile(t, filepath.Join(b.Dir, l)), "text/plain; charset=utf-8")
+		if !strings.Contains(page, `href="`+index.ReleasePrefix("v1.2.3")+l+`"`) {
+			t.Errorf("the page does not link %s", l)
+		}
+	}
+	if !strings.Contains(page, "warning: clippy: 2 lint findings") {
+		t.Errorf("the page does not show the release's warning")
+	}
 
 	idx := s.indexJSON(t, "garage/")
 	if len(idx.Stable) != 1 || idx.Stable[0].Version != "v1.2.3" || idx.Latest != "v1.2.3" {

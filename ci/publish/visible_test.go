@@ -4,8 +4,8 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
-	"maps"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -238,7 +238,9 @@ func TestPreflight(t *testing.T) {
 		{name: "missing bucket", cfg: func(c Config) Config { c.Bucket = "no-such-bucket-gr"; return c }, intent: newV,
 			want: []string{"S3:", "does not exist", "--s3-bucket"}},
 		{name: "registry refuses the login", intent: newV,
-			reg:  func() *Registry { return &Registry{Repo: login.Host + "/gr-test/x", Auth: &authn.Basic{Username: login.User, Password: "wrong"}} },
+			reg: func() *Registry {
+				return &Registry{Repo: login.Host + "/gr-test/x", Auth: &authn.Basic{Username: login.User, Password: "wrong"}}
+			},
 			want: []string{"registry:", "refused the credentials", EnvRegistryUsername, EnvRegistryPassword}},
 		{name: "registry wants a login", intent: newV,
 			reg:  func() *Registry { return &Registry{Repo: login.Host + "/gr-test/x"} },
