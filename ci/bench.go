@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,6 +47,7 @@ func benchCommands() []command {
 				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
 				fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF")
+				fs.BoolVar(&o.failFast, "fail-fast", false, "also measure how soon a release reports a planted clippy error, against clippy alone (cold crates, warm toolchain)")
 			},
 			run: runBench,
 		},
@@ -185,6 +187,32 @@ func runBench(ctx context.Context, e *env, o *options) error {
 			pull.Runs = append(pull.Runs, r)
 		}
 		rep.Figures = append(rep.Figures, summarize(push), summarize(pull))
+	}
+	if o.failFast {
+		alone := benchFigure{Name: "clippy alone (check --checks clippy)"}
+		planted := benchFigure{Name: "release, planted clippy error: to failure"}
+		for i := 1; i <= o.runs; i++ {
+			// Fresh target/ volumes, the toolchain as it is: what a CI job
+			// on a warm engine sees for a new commit.
+			progress("run %d/%d: clippy alone, fresh cache volumes", i, o.runs)
+			ns := "bench-" + randomID()
+			r, err := withPlant(edit, plantedLint(false), func() (benchRun, error) {
+				// check takes no --out: common without --source and --out.
+				return timeProgram(ctx, self, src, append([]string{"check", "--source", src, "--checks", "clippy", "--cache-namespace", ns}, common[4:]...)...)
+			})
+			if err != nil {
+				return err
+			}
+			alone.Runs = append(alone.Runs, r)
+			progress("run %d/%d: release with a planted clippy error, fresh cache volumes", i, o.runs)
+			if r, err = withPlant(edit, plantedLint(true), func() (benchRun, error) {
+				return timeFailure(ctx, self, src, "check", release("--cache-namespace", "bench-"+randomID())...)
+			}); err != nil {
+				return err
+			}
+			planted.Runs = append(planted.Runs, r)
+		}
+		rep.Figures = append(rep.Figures, summarize(alone), summarize(planted))
 	}
 	if o.json {
 		// The table still goes to stderr, for the person watching.
@@ -407,6 +435,57 @@ func withEdit(file string, fn func() (benchRun, error)) (benchRun, error) {
 	return fn()
 }
 
+// plantedLint is Rust code clippy refuses with -D warnings (len_zero), or
+// the same function written cleanly, so that both measured runs compile
+// the same amount of code.
+func plantedLint(bad bool) string {
+	body := "v.is_empty()"
+	if bad {
+		body = "v.len() == 0"
+	}
+	return "\n#[doc(hidden)]\npub fn garage_release_bench_planted(v: &[u8]) -> bool {\n    " + body + "\n}\n// " + randomID() + "\n"
+}
+
+// withPlant appends code to file for the time of fn, then restores it.
+func withPlant(file, code string, fn func() (benchRun, error)) (benchRun, error) {
+	info, err := os.Stat(file)
+	if err != nil {
+		return benchRun{}, err
+	}
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		return benchRun{}, err
+	}
+	defer os.WriteFile(file, orig, info.Mode().Perm())
+	if err := os.WriteFile(file, append(append([]byte{}, orig...), code...), info.Mode().Perm()); err != nil {
+		return benchRun{}, err
+	}
+	return fn()
+}
+
+// timeFailure runs this program, which must fail at stage, and returns the
+// wall time until it exited.
+func timeFailure(ctx context.Context, self, dir, stage string, args ...string) (benchRun, error) {
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Dir = dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	run := benchRun{Wall: time.Since(start), Stages: map[string]time.Duration{}}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure || !strings.Contains(string(out), "FAILED   "+stage) {
+		return run, fmt.Errorf("%s %s: expected it to fail at %s, got %v:\n%s", filepath.Base(self), strings.Join(args, " "), stage, err, lastLines(string(out), 40))
+	}
+	return run, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // progressLine matches the stage lines of the CLI's progress output.
 var progressLine = regexp.MustCompile(`^\[\s*([\d.]+)s\] (start|ok)\s+(\S+)(?: ([^\s(]\S*))?(?: \(([\d.]+)s\))?$`)
 
@@ -544,6 +623,9 @@ func printBench(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
 		cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
 	fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
+	if alone, planted := byName["clippy alone (check --checks clippy)"], byName["release, planted clippy error: to failure"]; alone.Wall > 0 {
+		fmt.Fprintf(w, "fail fast: a planted clippy error fails the release in %.2f s, %.2fx of clippy alone (%.2f s)\n", planted.Wall, ratio(planted.Wall, alone.Wall), alone.Wall)
+	}
 	fmt.Fprintf(w, "note: the cold runs left %d sets of cache volumes (namespaces bench-*) on the engine; being least recently used, they are the first its garbage collector evicts\n", 2*rep.Runs)
 	if rep.Cores > 0 && cold.BuildCPU > 0 {
 		fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",

@@ -45,6 +45,7 @@ type options struct {
 	from, to  string // promote
 	json      bool   // plan, bench
 	runs      int    // bench
+	failFast  bool   // bench --fail-fast
 	pushRef   string // toolchain --publish REF
 
 	// Derived by prepare.
