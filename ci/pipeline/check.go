@@ -62,7 +62,12 @@ func CheckFindings(ctx context.Context, ctr *dagger.Container) ([]string, error)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, fmt.Sprintf("clippy: %d lint findings (logs/check.log)", countFindings(log)))
+			n := countFindings(log)
+			noun := "findings"
+			if n == 1 {
+				noun = "finding"
+			}
+			out = append(out, fmt.Sprintf("clippy: %d lint %s (logs/check.log)", n, noun))
 		}
 	}
 	return out, nil
