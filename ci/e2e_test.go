@@ -330,6 +330,19 @@ func TestE2EBrokenExample(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "dist")); !os.IsNotExist(err) {
 				t.Errorf("a failed release left dist/ behind")
 			}
+			// The logs of the failed run are in a folder of their own,
+			// named in the failure message.
+			logs, _ := filepath.Glob(filepath.Join(dir, "dist-failed-logs-*"))
+			if len(logs) != 1 || !strings.Contains(stderr, logs[0]) {
+				t.Fatalf("failed-run log folders %v, want one, named in the output", logs)
+			}
+			name := strings.ReplaceAll(tc.stage, " ", "-")
+			if tc.stage == "verify amd64" {
+				name = "build-amd64" // verify runs no command: the build's log
+			}
+			if data := readFile(t, filepath.Join(logs[0], name+".log")); tc.stage != "verify amd64" && !strings.Contains(string(data), tc.cause) {
+				t.Errorf("%s.log does not show the cause %q", name, tc.cause)
+			}
 		})
 	}
 }
