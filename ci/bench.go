@@ -47,7 +47,7 @@ func benchCommands() []command {
 				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
 				fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF")
-				fs.BoolVar(&o.failFast, "fail-fast", false, "also measure how soon a release reports a planted clippy error, against clippy alone (cold crates, warm toolchain)")
+				fs.BoolVar(&o.failFast, "fail-fast", false, "measure only how soon a release reports a planted clippy error, against clippy alone (fresh cache volumes, the toolchain as it is)")
 			},
 			run: runBench,
 		},
@@ -135,58 +135,12 @@ func runBench(ctx context.Context, e *env, o *options) error {
 	rep := benchReport{Machine: machineName(), Cores: runtime.NumCPU(), Source: ws.shown, Runs: o.runs}
 	progress := func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) }
 
-	baseline := benchFigure{Name: "connect + one query"}
-	cold := benchFigure{Name: "cold release"}
-	warm := benchFigure{Name: "warm release (no change)"}
-	incr := benchFigure{Name: "incremental (one .rs edited)"}
-	serial := benchFigure{Name: "cold release, --jobs 1"}
-	for i := 1; i <= o.runs; i++ {
-		b, err := timeProgram(ctx, self, src, "engine")
+	if !o.failFast {
+		figs, err := benchReleases(ctx, self, src, edit, o, release, progress)
 		if err != nil {
 			return err
 		}
-		baseline.Runs = append(baseline.Runs, b)
-		ns, bust := "bench-"+randomID(), randomID()
-		args := release("--cache-namespace", ns, "--cache-bust", bust)
-		progress("run %d/%d: cold release (cache namespace %s)", i, o.runs, ns)
-		r, err := timeProgram(ctx, self, src, args...)
-		if err != nil {
-			return err
-		}
-		cold.Runs = append(cold.Runs, r)
-		progress("run %d/%d: warm release", i, o.runs)
-		if r, err = timeProgram(ctx, self, src, args...); err != nil {
-			return err
-		}
-		warm.Runs = append(warm.Runs, r)
-		progress("run %d/%d: incremental release (edit of %s)", i, o.runs, edit)
-		if r, err = withEdit(edit, func() (benchRun, error) { return timeProgram(ctx, self, src, args...) }); err != nil {
-			return err
-		}
-		incr.Runs = append(incr.Runs, r)
-		progress("run %d/%d: cold release with --jobs 1", i, o.runs)
-		serialArgs := release("--cache-namespace", "bench-"+randomID(), "--cache-bust", randomID(), "--jobs", "1")
-		if r, err = timeProgram(ctx, self, src, serialArgs...); err != nil {
-			return err
-		}
-		serial.Runs = append(serial.Runs, r)
-	}
-	rep.Figures = []benchFigure{summarize(baseline), summarize(cold), summarize(warm), summarize(incr), summarize(serial)}
-	if o.pushRef != "" {
-		push := benchFigure{Name: "toolchain build and push"}
-		pull := benchFigure{Name: "release with --toolchain-image (pulled)"}
-		for i := 1; i <= o.runs; i++ {
-			r, err := timeProgram(ctx, self, src, "toolchain", "--cache-bust", randomID(), "--publish", o.pushRef)
-			if err != nil {
-				return err
-			}
-			push.Runs = append(push.Runs, r)
-			if r, err = timeProgram(ctx, self, src, release("--cache-namespace", "bench-"+randomID(), "--toolchain-image", o.pushRef)...); err != nil {
-				return err
-			}
-			pull.Runs = append(pull.Runs, r)
-		}
-		rep.Figures = append(rep.Figures, summarize(push), summarize(pull))
+		rep.Figures = figs
 	}
 	if o.failFast {
 		alone := benchFigure{Name: "clippy alone (check --checks clippy)"}
@@ -221,6 +175,65 @@ func runBench(ctx context.Context, e *env, o *options) error {
 	}
 	printBench(e.stdout, rep)
 	return nil
+}
+
+// benchReleases measures cold, warm, incremental and one-at-a-time
+// releases (and, with --toolchain-ref, the toolchain image).
+func benchReleases(ctx context.Context, self, src, edit string, o *options, release func(...string) []string, progress func(string, ...any)) ([]benchFigure, error) {
+	baseline := benchFigure{Name: "connect + one query"}
+	cold := benchFigure{Name: "cold release"}
+	warm := benchFigure{Name: "warm release (no change)"}
+	incr := benchFigure{Name: "incremental (one .rs edited)"}
+	serial := benchFigure{Name: "cold release, --jobs 1"}
+	for i := 1; i <= o.runs; i++ {
+		b, err := timeProgram(ctx, self, src, "engine")
+		if err != nil {
+			return nil, err
+		}
+		baseline.Runs = append(baseline.Runs, b)
+		ns, bust := "bench-"+randomID(), randomID()
+		args := release("--cache-namespace", ns, "--cache-bust", bust)
+		progress("run %d/%d: cold release (cache namespace %s)", i, o.runs, ns)
+		r, err := timeProgram(ctx, self, src, args...)
+		if err != nil {
+			return nil, err
+		}
+		cold.Runs = append(cold.Runs, r)
+		progress("run %d/%d: warm release", i, o.runs)
+		if r, err = timeProgram(ctx, self, src, args...); err != nil {
+			return nil, err
+		}
+		warm.Runs = append(warm.Runs, r)
+		progress("run %d/%d: incremental release (edit of %s)", i, o.runs, edit)
+		if r, err = withEdit(edit, func() (benchRun, error) { return timeProgram(ctx, self, src, args...) }); err != nil {
+			return nil, err
+		}
+		incr.Runs = append(incr.Runs, r)
+		progress("run %d/%d: cold release with --jobs 1", i, o.runs)
+		serialArgs := release("--cache-namespace", "bench-"+randomID(), "--cache-bust", randomID(), "--jobs", "1")
+		if r, err = timeProgram(ctx, self, src, serialArgs...); err != nil {
+			return nil, err
+		}
+		serial.Runs = append(serial.Runs, r)
+	}
+	figs := []benchFigure{summarize(baseline), summarize(cold), summarize(warm), summarize(incr), summarize(serial)}
+	if o.pushRef != "" {
+		push := benchFigure{Name: "toolchain build and push"}
+		pull := benchFigure{Name: "release with --toolchain-image (pulled)"}
+		for i := 1; i <= o.runs; i++ {
+			r, err := timeProgram(ctx, self, src, "toolchain", "--cache-bust", randomID(), "--publish", o.pushRef)
+			if err != nil {
+				return nil, err
+			}
+			push.Runs = append(push.Runs, r)
+			if r, err = timeProgram(ctx, self, src, release("--cache-namespace", "bench-"+randomID(), "--toolchain-image", o.pushRef)...); err != nil {
+				return nil, err
+			}
+			pull.Runs = append(pull.Runs, r)
+		}
+		figs = append(figs, summarize(push), summarize(pull))
+	}
+	return figs, nil
 }
 
 // benchTag is the version every measured release is built as.
@@ -619,13 +632,16 @@ func printBench(w io.Writer, rep benchReport) {
 	base, cold, warm := byName["connect + one query"], byName["cold release"], byName["warm release (no change)"]
 	incr, serial := byName["incremental (one .rs edited)"], byName["cold release, --jobs 1"]
 	fmt.Fprintln(w)
+	if alone, planted := byName["clippy alone (check --checks clippy)"], byName["release, planted clippy error: to failure"]; alone.Wall > 0 {
+		fmt.Fprintf(w, "fail fast: a planted clippy error fails the release in %.2f s, %.2fx of clippy alone (%.2f s)\n", planted.Wall, ratio(planted.Wall, alone.Wall), alone.Wall)
+	}
+	if cold.Wall == 0 {
+		return // --fail-fast: no release figures
+	}
 	fmt.Fprintf(w, "warm release minus connect-and-query: %.2f s\n", warm.Wall-base.Wall)
 	fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
 		cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
 	fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
-	if alone, planted := byName["clippy alone (check --checks clippy)"], byName["release, planted clippy error: to failure"]; alone.Wall > 0 {
-		fmt.Fprintf(w, "fail fast: a planted clippy error fails the release in %.2f s, %.2fx of clippy alone (%.2f s)\n", planted.Wall, ratio(planted.Wall, alone.Wall), alone.Wall)
-	}
 	fmt.Fprintf(w, "note: the cold runs left %d sets of cache volumes (namespaces bench-*) on the engine; being least recently used, they are the first its garbage collector evicts\n", 2*rep.Runs)
 	if rep.Cores > 0 && cold.BuildCPU > 0 {
 		fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",
