@@ -83,11 +83,15 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 		if err != nil {
 			return nil, err
 		}
-		if settings, err = project.Parse([]byte(data), nil); err != nil {
+		if settings, err = project.Parse([]byte(data), pipeline.DirectoryFS(ctx, src)); err != nil {
 			return nil, err
 		}
 		settings.Locked = has(entries, "Cargo.lock")
-		src = src.Filter(sdk.DirectoryFilterOpts{Include: settings.Include()})
+		// The project minus build output and what .gitignore leaves out,
+		// with what cargo needs put back (see pipeline.FilterSource).
+		if src, err = pipeline.FilterSource(ctx, src, settings); err != nil {
+			return nil, err
+		}
 	} else {
 		fmt.Fprintln(os.Stderr, "No Cargo.toml in the source: releasing the bundled example project (ci/example).")
 		data, _ := example.FS.ReadFile("Cargo.toml")
@@ -339,7 +343,8 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	reg, err := moduleRegistry(ctx, registry, p.Config().Project.ImageName(), registryUsername, registryPassword)
+	settings := p.Config().Project
+	reg, err := moduleRegistry(ctx, registry, settings.ImageName(), registryUsername, registryPassword)
 	if err != nil {
 		return "", err
 	}

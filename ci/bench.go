@@ -470,7 +470,15 @@ func withPlant(file, code string, fn func() (benchRun, error)) (benchRun, error)
 		return benchRun{}, err
 	}
 	defer os.WriteFile(file, orig, info.Mode().Perm())
-	if err := os.WriteFile(file, append(append([]byte{}, orig...), code...), info.Mode().Perm()); err != nil {
+	// Before a test module, if any: an item after it is a lint of its own
+	// (items_after_test_module).
+	text := string(orig)
+	if i := strings.Index(text, "\n#[cfg(test)]"); i >= 0 {
+		text = text[:i] + code + text[i:]
+	} else {
+		text += code
+	}
+	if err := os.WriteFile(file, []byte(text), info.Mode().Perm()); err != nil {
 		return benchRun{}, err
 	}
 	return fn()

@@ -53,6 +53,7 @@ func stageCommands() []command {
 				}
 			},
 			run: func(ctx context.Context, e *env, o *options) error {
+				announce(e, o)
 				c, err := connect(ctx, e, o)
 				if err != nil {
 					return err

@@ -17,6 +17,7 @@ import (
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -107,13 +108,25 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		}
 		src = dir
 	} else {
-		// Only what cargo needs: target/, .git/ or dist/ would change the
-		// cache key on every run and rebuild every target.
-		src = c.Host().Directory(o.projectDir, dagger.HostDirectoryOpts{Include: o.project.Include()})
+		// The whole project, minus what changes without the sources
+		// changing (target/, .git/, our output, what .gitignore leaves out):
+		// those would change the cache key and rebuild every target. What
+		// cargo needs that .gitignore leaves out (vendored sources, say)
+		// follows in a second upload without that filter.
+		out := ""
+		if o.out != "" { // check and test take no --out
+			out = outDir(e, o)
+		}
+		up, err := project.Upload(o.projectDir, o.project, out)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", o.projectDir, err)
+		}
+		src = c.Host().Directory(o.projectDir, dagger.HostDirectoryOpts{Exclude: up.Exclude, Gitignore: true})
+		if len(up.Needed) > 0 {
+			src = src.WithDirectory(".", c.Host().Directory(o.projectDir, dagger.HostDirectoryOpts{Include: up.Patterns(), Exclude: up.Exclude}))
+		}
 	}
 	class := string(o.version.Class)
-	fmt.Fprintf(e.stderr, "Project %s, binary %s, version %s (%s, from %s), targets %s\n",
-		o.project.Name, o.project.Binary, o.version.Version, class, o.version.Source, targetNames(o))
 	return pipeline.New(c, pipeline.Config{
 		Source:         src,
 		Project:        o.project,
@@ -142,6 +155,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// announce says what is about to be released, before anything is
+// contacted: a wrong binary or version shows at once.
+func announce(e *env, o *options) {
+	fmt.Fprintf(e.stderr, "Project %s, binary %s, version %s (%s, from %s), targets %s\n",
+		o.project.Name, o.project.Binary, o.version.Version, o.version.Class, o.version.Source, targetNames(o))
 }
 
 // releaseDate honours SOURCE_DATE_EPOCH, so a rebuild can reproduce dist/

@@ -137,6 +137,7 @@ func registryFor(e *env, o *options, repo string) *publish.Registry {
 // runRelease checks both ends before the build when publishing: a wrong
 // key, region or login, or a stable version already out, costs seconds.
 func runRelease(ctx context.Context, e *env, o *options) error {
+	announce(e, o)
 	var cfg publish.Config
 	var reg *publish.Registry
 	if o.publish {

@@ -29,8 +29,8 @@ const DefaultBaseImage = "debian:trixie"
 
 // Config is everything a pipeline needs besides the engine client.
 type Config struct {
-	// Source is the Rust project (only the files cargo needs; see
-	// project.Settings.Include).
+	// Source is the Rust project, as uploaded (see project.Upload): no
+	// target/, .git/ or output folders.
 	Source *dagger.Directory
 	// Project holds the release settings, flags already applied.
 	Project project.Settings
@@ -180,7 +180,9 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 }
 
 // cargoArgs returns the flags the release build of the project takes: the
-// package that builds the binary, and its features.
+// package that builds the binary, and its features. The build itself adds
+// --bin <binary>, which picks the binary among a package's several, and
+// finds a root package's [[bin]] whatever its name and path.
 func (p *Pipeline) cargoArgs() []string {
 	var args []string
 	if p.cfg.Project.Locked {
@@ -196,11 +198,13 @@ func (p *Pipeline) cargoArgs() []string {
 }
 
 // workspaceArgs returns the flags of checks and tests: the whole workspace
-// when the binary comes from one of its members (checks cover every crate,
-// not only the one released), with the features named by their package.
+// whenever there is one (a root package with members, or a virtual
+// workspace), so checks and tests cover every crate, not only the one
+// released; cargo's default in a root package would be that package alone.
+// Features are then named by their package.
 func (p *Pipeline) workspaceArgs() []string {
 	s := p.cfg.Project
-	if s.Package == "" {
+	if s.Package == "" && !s.Workspace && len(s.Members) == 0 {
 		return p.cargoArgs()
 	}
 	var args []string
@@ -209,11 +213,17 @@ func (p *Pipeline) workspaceArgs() []string {
 	}
 	args = append(args, "--workspace")
 	if len(s.Features) > 0 {
-		qualified := make([]string, len(s.Features))
-		for i, f := range s.Features {
-			qualified[i] = s.Package + "/" + f
+		owner := s.Package
+		if owner == "" && !s.Virtual {
+			owner = s.Name // the root package
 		}
-		args = append(args, "--features", strings.Join(qualified, ","))
+		features := append([]string{}, s.Features...)
+		if owner != "" {
+			for i, f := range features {
+				features[i] = owner + "/" + f
+			}
+		}
+		args = append(args, "--features", strings.Join(features, ","))
 	}
 	return args
 }

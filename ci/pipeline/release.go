@@ -247,8 +247,11 @@ func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct
 	if st.Smoke {
 		sub.Go(func() error {
 			return rep.stage(subctx, slots, "smoke", t.Name, func(ctx context.Context) error {
-				_, err := p.SmokeTest(t, bin).Sync(ctx)
-				return err
+				ctr, err := p.SmokeTest(t, bin).Sync(ctx)
+				if err != nil {
+					return err
+				}
+				return rep.readLog(ctx, ctr, logName("smoke", t.Name))
 			})
 		})
 	}

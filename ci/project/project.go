@@ -1,7 +1,8 @@
 // Package project reads a Rust project's release settings from its
 // Cargo.toml, the way cargo-dist and cargo-deb do: under
-// [package.metadata.release] or [workspace.metadata.release]. It also knows
-// which files of the project cargo needs, so only those are uploaded.
+// [package.metadata.release] or [workspace.metadata.release]. It also reads
+// what cargo reads (layout.go) and decides how the project is uploaded to
+// the engine (upload.go).
 package project
 
 import (
@@ -11,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -46,6 +46,11 @@ type Settings struct {
 	Docs string `json:"docs,omitempty"`
 	// Members are the workspace member folders cargo needs.
 	Members []string `json:"members,omitempty"`
+	// Workspace is true when Cargo.toml has a [workspace] table: checks
+	// and tests then cover every member (cargo --workspace).
+	Workspace bool `json:"workspace,omitempty"`
+	// Virtual is true for a workspace with no root package.
+	Virtual bool `json:"virtual,omitempty"`
 	// Locked is true when the project has a Cargo.lock: cargo then runs
 	// with --locked, so a release never resolves dependencies anew.
 	Locked bool `json:"locked"`
@@ -105,7 +110,16 @@ func Load(dir string) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Parse(data, os.DirFS(dir))
+	s, err := Parse(data, os.DirFS(dir))
+	if err != nil {
+		return Settings{}, err
+	}
+	// A file a manifest names but the project lacks is reported now, as
+	// bad input, rather than by cargo in the engine minutes later.
+	if _, err := Scan(os.DirFS(dir)); err != nil {
+		return Settings{}, err
+	}
+	return s, nil
 }
 
 // Parse reads Cargo.toml data. fsys is the project folder, used to expand
@@ -141,10 +155,12 @@ func Parse(data []byte, fsys fs.FS) (Settings, error) {
 			return Settings{}, err
 		}
 		s.Members = members
+		s.Workspace = true
 	}
 	if c.Package == nil && c.Workspace == nil {
 		return Settings{}, fmt.Errorf("Cargo.toml has neither [package] nor [workspace]")
 	}
+	s.Virtual = c.Package == nil
 	if r != nil {
 		s.Binary, s.Package = r.Binary, r.Package
 		s.Targets, s.Features = r.Targets, r.Features
@@ -201,34 +217,6 @@ func (s *Settings) Validate() error {
 		return fmt.Errorf("image %q: give the name only; the registry comes from --registry and the tag from the version", s.Image)
 	}
 	return nil
-}
-
-// Include lists the paths cargo and the release need, for uploading the
-// source: never target/, .git/ or dist/, because any changed file would make
-// a build script without declared inputs rebuild every target.
-func (s *Settings) Include() []string {
-	inc := []string{
-		"Cargo.toml", "Cargo.lock", "build.rs", ".cargo/", "src/", "tests/",
-		"benches/", "examples/", "vendor/", "rustfmt.toml", ".rustfmt.toml",
-		"clippy.toml", ".clippy.toml", "rust-toolchain.toml",
-	}
-	for _, m := range s.Members {
-		inc = append(inc, m+"/")
-	}
-	if s.SmokeTest != "" {
-		inc = append(inc, path.Clean(s.SmokeTest))
-	}
-	if s.Docs != "" {
-		inc = append(inc, path.Clean(s.Docs)+"/")
-	}
-	sort.Strings(inc)
-	out := inc[:0]
-	for i, p := range inc {
-		if i == 0 || p != inc[i-1] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // ImageEntrypoint is the image's command: image-cmd, else the binary.

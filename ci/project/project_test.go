@@ -104,7 +104,7 @@ binary = "garage"
 package = "garage"
 targets = ["amd64"]
 `,
-			want: Settings{Name: "garage", Binary: "garage", Package: "garage", Targets: []string{"amd64"}, Members: []string{"src/garage", "src/api"}},
+			want: Settings{Name: "garage", Binary: "garage", Package: "garage", Targets: []string{"amd64"}, Members: []string{"src/garage", "src/api"}, Workspace: true, Virtual: true},
 		},
 		{
 			name: "package metadata wins over workspace metadata",
@@ -118,7 +118,7 @@ members = ["."]
 [workspace.metadata.release]
 binary = "from-workspace"
 `,
-			want: Settings{Name: "root", Binary: "from-package"},
+			want: Settings{Name: "root", Binary: "from-package", Workspace: true},
 		},
 	}
 	for _, tt := range tests {
@@ -184,14 +184,8 @@ smoke-test = "ci/smoke.sh"
 	if s.Binary != "server" || s.Package != "server" || s.Name != "server" || !s.Locked {
 		t.Errorf("Load = %+v, want binary/package/name server, locked", s)
 	}
-	wantInclude := []string{
-		".cargo/", ".clippy.toml", ".rustfmt.toml", "Cargo.lock", "Cargo.toml",
-		"benches/", "bins/server/", "build.rs", "ci/smoke.sh", "clippy.toml",
-		"crates/api/", "crates/store/", "examples/", "rust-toolchain.toml",
-		"rustfmt.toml", "src/", "tests/", "tools/xtask/", "vendor/",
-	}
-	if got := s.Include(); !slices.Equal(got, wantInclude) {
-		t.Errorf("Include() =\n %q\nwant\n %q", got, wantInclude)
+	if !s.Workspace || !s.Virtual {
+		t.Errorf("Load = %+v, want a virtual workspace", s)
 	}
 }
 
@@ -291,39 +285,6 @@ func TestValidPathsAndNames(t *testing.T) {
 	}
 }
 
-func TestInclude(t *testing.T) {
-	s := Settings{Binary: "hello", SmokeTest: "./script/../script/smoke.sh", Docs: "doc/book/", Members: []string{"crates/a", "crates/b"}}
-	got := s.Include()
-	for _, want := range []string{"Cargo.toml", "Cargo.lock", "build.rs", ".cargo/", "src/", "tests/", "benches/", "examples/", "vendor/", "crates/a/", "crates/b/", "script/smoke.sh", "doc/book/"} {
-		if !slices.Contains(got, want) {
-			t.Errorf("Include() = %q: missing %q", got, want)
-		}
-	}
-	for _, p := range got {
-		for _, bad := range []string{"target", ".git", "dist"} {
-			if p == bad || strings.HasPrefix(p, bad+"/") {
-				t.Errorf("Include() = %q: lists %q", got, p)
-			}
-		}
-		if p == "." || p == "./" || p == "" {
-			t.Errorf("Include() = %q: lists the whole project as %q", got, p)
-		}
-	}
-	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
-		t.Errorf("Include() = %q: not sorted without duplicates", got)
-	}
-	// A smoke script or docs folder that sits in a folder already listed is
-	// not listed twice.
-	s = Settings{Binary: "hello", SmokeTest: "tests/smoke.sh", Docs: "src"}
-	got = s.Include()
-	if !slices.Contains(got, "tests/smoke.sh") || !slices.Contains(got, "src/") {
-		t.Errorf("Include() = %q", got)
-	}
-	if n := strings.Count(strings.Join(got, " "), "src/"); n != 1 {
-		t.Errorf("Include() = %q: src/ listed %d times", got, n)
-	}
-}
-
 func TestImageDefaults(t *testing.T) {
 	tests := []struct {
 		s          Settings
@@ -382,12 +343,6 @@ func TestBundledExample(t *testing.T) {
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("example settings =\n %+v\nwant\n %+v", s, want)
-	}
-	inc := s.Include()
-	for _, p := range []string{"Cargo.toml", "Cargo.lock", "src/", "tests/", "smoke.sh", "docs/"} {
-		if !slices.Contains(inc, p) {
-			t.Errorf("example Include() = %q: missing %q", inc, p)
-		}
 	}
 	if got := s.ImageEntrypoint(); !slices.Equal(got, want.ImageCmd) {
 		t.Errorf("example ImageEntrypoint() = %q", got)

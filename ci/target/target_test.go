@@ -19,7 +19,7 @@ func TestTable(t *testing.T) {
 		class                                   elf.Class
 	}{
 		{"amd64", "x86_64-unknown-linux-gnu", "cc", "linux/amd64", "amd64", nil, elf.EM_X86_64, elf.ELFCLASS64},
-		{"i386", "i686-unknown-linux-gnu", "i686-linux-gnu-gcc", "linux/386", "i386", nil, elf.EM_386, elf.ELFCLASS32},
+		{"i386", "i686-unknown-linux-gnu", "i686-linux-gnu-gcc", "linux/386", "i386", []string{"qemu-i386"}, elf.EM_386, elf.ELFCLASS32},
 		{"arm64", "aarch64-unknown-linux-gnu", "aarch64-linux-gnu-gcc", "linux/arm64", "arm64", []string{"qemu-aarch64"}, elf.EM_AARCH64, elf.ELFCLASS64},
 		{"arm", "armv5te-unknown-linux-gnueabi", "arm-linux-gnueabi-gcc", "linux/arm/v5", "armel", []string{"qemu-arm", "-cpu", "arm1176"}, elf.EM_ARM, elf.ELFCLASS32},
 	}

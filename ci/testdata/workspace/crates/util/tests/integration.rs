@@ -1,0 +1,4 @@
+#[test]
+fn total_of_nothing_is_zero() {
+    assert_eq!(wsutil::total(&[]), 0);
+}
