@@ -73,6 +73,7 @@ func stageCommands() []command {
 				versionFlags(fs, o)
 				outFlag(fs, o)
 				checkFlags(fs, o)
+				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
 				s3FlagSet(fs, o)

@@ -143,6 +143,7 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		Jobs:           o.jobs,
 		Progress:       e.stderr,
 		Live:           isTerminal(e.stderr) && !o.verbose,
+		Cores:          o.cores,
 	})
 }
 

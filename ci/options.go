@@ -33,6 +33,7 @@ type options struct {
 	checks                       []string // --checks
 	clippyArgs                   string   // --clippy-args
 	lints                        string   // --lints
+	cores                        int      // --cores
 
 	// Publishing.
 	publish   bool
@@ -125,6 +126,9 @@ func needsProject(cmd string) bool {
 // prepare checks the flags against each other and the disk, before
 // anything is started, and fills the derived fields.
 func (o *options) prepare(e *env, cmd string) error {
+	if o.cores < 0 {
+		return fmt.Errorf("--cores %d: give 0 (ask the engine) or a positive number", o.cores)
+	}
 	if o.jobs < 0 {
 		return fmt.Errorf("--jobs %d: give 0 (no limit) or a positive number", o.jobs)
 	}
