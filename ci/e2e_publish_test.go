@@ -94,6 +94,11 @@ func TestE2EPublishKeepsSecrets(t *testing.T) {
 	if got := remoteIndex(t, repo+":latest").digest; got != idx.digest {
 		t.Errorf("latest moved to a lower version: %s", got)
 	}
+	// One target: the engine's tarball lists the image alone; the pushed
+	// index still names its platform, so a client can pick it.
+	if got := strings.Join(remoteIndex(t, repo+":v0.0.2").platforms, " "); got != "linux/amd64" {
+		t.Errorf("v0.0.2 platforms: %q, want linux/amd64", got)
+	}
 
 	// A registry that cannot be reached: the release fails before the
 	// build, and the bucket holds nothing of it.

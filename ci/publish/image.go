@@ -14,9 +14,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // ImageTarball is the multi-platform image in dist/, an OCI layout tarball.
@@ -165,7 +168,7 @@ func (r *Registry) PushTarball(ctx context.Context, tarball string) (string, []s
 
 // imageIndex returns the image index of an OCI layout: the layout's single
 // index when index.json names one (what the engine writes for several
-// platforms), else index.json itself, which lists the image manifests.
+// platforms), else an index of the image manifests index.json lists.
 func imageIndex(dir string) (v1.ImageIndex, error) {
 	top, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -181,12 +184,30 @@ func imageIndex(dir string) (v1.ImageIndex, error) {
 	if len(im.Manifests) == 1 && im.Manifests[0].MediaType.IsIndex() {
 		return top.ImageIndex(im.Manifests[0].Digest)
 	}
+	// index.json lists the image manifests (the engine writes that for a
+	// single platform), possibly without their platforms: a client could
+	// not pick one. The index pushed names each image's platform, read
+	// from its config.
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, d := range im.Manifests {
 		if !d.MediaType.IsImage() {
 			return nil, fmt.Errorf("the OCI layout's index.json lists %s (%s): expected one index or image manifests", d.Digest, d.MediaType)
 		}
+		img, err := top.Image(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		platform := d.Platform
+		if platform == nil {
+			cf, err := img.ConfigFile()
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", d.Digest, err)
+			}
+			platform = cf.Platform()
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: platform}})
 	}
-	return top, nil
+	return idx, nil
 }
 
 // untar extracts the regular files and folders of a tarball into dir.

@@ -492,7 +492,17 @@ func TestPushTarballOfImageManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendImage(img, layout.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"})); err != nil {
+	// As the engine writes one platform: no platform in index.json, only
+	// in the image's config.
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.OS, cf.Architecture = "linux", "arm64"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Create(filepath.Join(dir, ImageTarball))
@@ -509,7 +519,7 @@ func TestPushTarballOfImageManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(platforms, []string{"linux/amd64"}) || !w.reg.hasDigest(testCtx(t), digest) {
+	if !slices.Equal(platforms, []string{"linux/arm64"}) || !w.reg.hasDigest(testCtx(t), digest) {
 		t.Errorf("pushed %s with platforms %v", digest, platforms)
 	}
 	if tags := w.tags(t); len(tags) != 0 {
