@@ -440,20 +440,7 @@ func firstRustFile(src string) (string, error) {
 // (same content, same mode). The bench only edits its own copy of the
 // project, so an interrupted run cannot leave the user's file edited.
 func withEdit(file string, fn func() (benchRun, error)) (benchRun, error) {
-	info, err := os.Stat(file)
-	if err != nil {
-		return benchRun{}, err
-	}
-	orig, err := os.ReadFile(file)
-	if err != nil {
-		return benchRun{}, err
-	}
-	defer os.WriteFile(file, orig, info.Mode().Perm())
-	edited := append(append([]byte{}, orig...), []byte("\n// garage-release bench edit "+randomID()+"\n")...)
-	if err := os.WriteFile(file, edited, info.Mode().Perm()); err != nil {
-		return benchRun{}, err
-	}
-	return fn()
+	return withPlant(file, "\n// garage-release bench edit "+randomID()+"\n", fn)
 }
 
 // plantedLint is Rust code clippy refuses with -D warnings (len_zero), or
@@ -467,7 +454,8 @@ func plantedLint(bad bool) string {
 	return "\n#[doc(hidden)]\npub fn garage_release_bench_planted(v: &[u8]) -> bool {\n    " + body + "\n}\n// " + randomID() + "\n"
 }
 
-// withPlant appends code to file for the time of fn, then restores it.
+// withPlant adds code to file for the time of fn, then restores it (same
+// content, same mode).
 func withPlant(file, code string, fn func() (benchRun, error)) (benchRun, error) {
 	info, err := os.Stat(file)
 	if err != nil {

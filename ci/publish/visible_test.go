@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
-	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -67,23 +66,29 @@ func writeImageTarball(t testing.TB, dir string, idx v1.ImageIndex) string {
 	if err := p.AppendIndex(idx); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, ImageTarball))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(lay)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tarFolder(t, lay, filepath.Join(dir, ImageTarball))
 	d, err := idx.Digest()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d.String()
+}
+
+// tarFolder writes the files of dir into the tarball dest.
+func tarFolder(t testing.TB, dir, dest string) {
+	t.Helper()
+	f, err := os.Create(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // imageBuild is a fake dist/ with a real image.tar.
@@ -505,16 +510,7 @@ func TestPushTarballOfImageManifests(t *testing.T) {
 	if err := p.AppendImage(img); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, ImageTarball))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(lay).(fs.FS)); err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	f.Close()
+	tarFolder(t, lay, filepath.Join(dir, ImageTarball))
 	digest, platforms, err := w.reg.PushTarball(testCtx(t), filepath.Join(dir, ImageTarball))
 	if err != nil {
 		t.Fatal(err)
