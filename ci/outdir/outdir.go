@@ -24,9 +24,11 @@ import (
 // knows it may replace the folder.
 const Marker = ".garage-release"
 
-// markerText is Marker's content. It is constant (no date, no version) so
-// that two runs of the same build give the same folder byte for byte.
-const markerText = "Written by garage-release: the next run replaces this whole folder, so keep nothing else in it.\n"
+// MarkerText is Marker's content. It is constant (no date, no version) so
+// that two runs of the same build give the same folder byte for byte. The
+// pipeline puts it in dist/ too, so an output exported by `dagger call`
+// is recognised as well.
+const MarkerText = "Written by garage-release: the next run replaces this whole folder, so keep nothing else in it.\n"
 
 // markerPrefix is what a file named Marker must start with to count: a file
 // of that name that someone else wrote does not make a folder ours.
@@ -49,7 +51,7 @@ func (r *Refusal) Error() string {
 func ourNames() map[string]bool {
 	names := map[string]bool{
 		manifest.FileName: false, manifest.SumsName: false, "image.tar": false,
-		"index.html": false, "releases.json": false, Marker: false, "docs": true,
+		"index.html": false, "releases.json": false, Marker: false, "docs": true, "logs": true,
 	}
 	for _, t := range target.All {
 		names[t.Triple] = true
@@ -219,7 +221,7 @@ func foreign(dir string) (string, error) {
 // Mark writes the marker into dir, making it an output the next run may
 // replace.
 func Mark(dir string) error {
-	return os.WriteFile(filepath.Join(dir, Marker), []byte(markerText), 0o644)
+	return os.WriteFile(filepath.Join(dir, Marker), []byte(MarkerText), 0o644)
 }
 
 // marked is true when dir holds the marker file garage-release writes.

@@ -116,7 +116,7 @@ func TestCheck(t *testing.T) {
 			return filepath.Join(l.root, "out")
 		}, ""},
 		{"ours (marker)", func(t *testing.T, l layout) string {
-			write(t, l.root, map[string]string{"out/" + Marker: markerText, "out/anything": "x"})
+			write(t, l.root, map[string]string{"out/" + Marker: MarkerText, "out/anything": "x"})
 			return filepath.Join(l.root, "out")
 		}, ""},
 		{"legacy ours", func(t *testing.T, l layout) string {
@@ -197,7 +197,7 @@ func TestCheck(t *testing.T) {
 			return link
 		}, "does not exist"}, // replacing it would drop the user's link
 		{"symlink to our output", func(t *testing.T, l layout) string {
-			write(t, l.root, map[string]string{"real/" + Marker: markerText})
+			write(t, l.root, map[string]string{"real/" + Marker: MarkerText})
 			link := filepath.Join(l.root, "link")
 			if err := os.Symlink(filepath.Join(l.root, "real"), link); err != nil {
 				t.Fatal(err)
@@ -250,7 +250,7 @@ func fillWith(files map[string]string) func(string) error {
 
 func TestReplace(t *testing.T) {
 	newFiles := map[string]string{"manifest.json": "new", "x86_64-unknown-linux-gnu/kvstore": "new bin"}
-	wantNew := map[string]string{".": "dir", Marker: markerText, "manifest.json": "new", "x86_64-unknown-linux-gnu": "dir", "x86_64-unknown-linux-gnu/kvstore": "new bin"}
+	wantNew := map[string]string{".": "dir", Marker: MarkerText, "manifest.json": "new", "x86_64-unknown-linux-gnu": "dir", "x86_64-unknown-linux-gnu/kvstore": "new bin"}
 	userFiles := map[string]string{
 		"dist.partial/notes.txt": "the user's", "dist.old/keep.txt": "the user's too", "notes.txt": "beside",
 	}
@@ -308,7 +308,7 @@ func TestReplace(t *testing.T) {
 		l := newLayout(t)
 		write(t, l.root, userFiles)
 		out := filepath.Join(l.root, "dist")
-		write(t, out, map[string]string{Marker: markerText, "manifest.json": "previous"})
+		write(t, out, map[string]string{Marker: MarkerText, "manifest.json": "previous"})
 		before := snapshot(t, l.root)
 		boom := errors.New("export failed")
 		err := Replace(out, func(tmp string) error {
@@ -378,7 +378,7 @@ func TestReplace(t *testing.T) {
 	t.Run("out changed during the fill", func(t *testing.T) {
 		l := newLayout(t)
 		out := filepath.Join(l.root, "dist")
-		write(t, out, map[string]string{Marker: markerText})
+		write(t, out, map[string]string{Marker: MarkerText})
 		err := Replace(out, func(tmp string) error {
 			// The user reuses the folder during a long build.
 			os.Remove(filepath.Join(out, Marker))
@@ -398,7 +398,7 @@ func TestReplace(t *testing.T) {
 	t.Run("through a symlink", func(t *testing.T) {
 		l := newLayout(t)
 		real := filepath.Join(l.root, "real")
-		write(t, real, map[string]string{Marker: markerText, "old.txt": "old"})
+		write(t, real, map[string]string{Marker: MarkerText, "old.txt": "old"})
 		link := filepath.Join(l.root, "dist")
 		if err := os.Symlink(real, link); err != nil {
 			t.Fatal(err)
@@ -433,7 +433,7 @@ func checkSiblings(t *testing.T, dir string, want ...string) {
 }
 
 func TestMarkerIsConstant(t *testing.T) {
-	if !strings.HasPrefix(markerText, markerPrefix) || strings.Count(markerText, "\n") != 1 {
-		t.Errorf("marker text %q: want one line starting with %q", markerText, markerPrefix)
+	if !strings.HasPrefix(MarkerText, markerPrefix) || strings.Count(MarkerText, "\n") != 1 {
+		t.Errorf("marker text %q: want one line starting with %q", MarkerText, markerPrefix)
 	}
 }

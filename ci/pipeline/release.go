@@ -11,6 +11,7 @@ import (
 
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/target"
 )
 
@@ -194,6 +195,9 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	for _, name := range sortedKeys(rep.Logs()) {
 		dist = dist.WithNewFile(LogFile(name), rep.Logs()[name])
 	}
+	// The marker that lets the next run replace this folder (see outdir),
+	// here so that the module's dist/ carries it as the CLI's does.
+	dist = dist.WithNewFile(outdir.Marker, outdir.MarkerText)
 	if st.Page && res.Manifest != nil {
 		idx := index.Build([]*manifest.Manifest{res.Manifest})
 		page, err := idx.LocalHTML()
