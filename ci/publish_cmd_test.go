@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/minio/minio-go/v7"
 
 	"github.com/garage-release/garage-release/ci/manifest"
@@ -55,11 +58,10 @@ func fakeDist(t *testing.T, dir, v, commit string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	idx, err := p.ImageIndex()
-	if err != nil {
+	// As the engine writes it: index.json names one multi-platform index.
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+	if err := p.AppendIndex(idx); err != nil {
 		t.Fatal(err)
 	}
 	digest, err := idx.Digest()
