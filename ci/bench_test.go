@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 func TestMedian(t *testing.T) {
@@ -121,14 +122,14 @@ func TestBenchWorkspace(t *testing.T) {
 	// A link out of the project: the incremental edit must not follow it.
 	writeFile(t, filepath.Join(w.mine, "a.rs"), "fn mine() {}\n")
 	os.Symlink(filepath.Join(w.mine, "a.rs"), filepath.Join(p, "src", "a.rs"))
-	before := treeOf(t, w.root)
+	before := testenv.Tree(t, w.root)
 
 	for _, source := range []string{p, filepath.Join(w.root, "link")} {
 		ws, err := newBenchWorkspace(&env{workdir: w.root, getenv: func(string) string { return "" }}, &options{source: source})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := treeOf(t, ws.src)
+		got := testenv.Tree(t, ws.src)
 		want := map[string]string{
 			".": "dir", "Cargo.toml": before["work/proj/Cargo.toml"], "NOTES.md": "the user's notes\n",
 			"src": "dir", "src/main.rs": "fn main() {}\n", "src/a.rs": "link " + filepath.Join(w.mine, "a.rs"),
@@ -156,7 +157,7 @@ func TestBenchWorkspace(t *testing.T) {
 			t.Errorf("cleanup left %s", ws.dir)
 		}
 	}
-	if after := treeOf(t, w.root); !reflect.DeepEqual(before, after) {
+	if after := testenv.Tree(t, w.root); !reflect.DeepEqual(before, after) {
 		t.Errorf("the bench changed the user's files:\nbefore %v\nafter  %v", before, after)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/garage-release/garage-release/ci/elfcheck"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // checkoutFixture copies ci/testdata/<name> to a new folder as a user's
@@ -23,33 +24,7 @@ import (
 // everything git does not ignore is committed.
 func checkoutFixture(t *testing.T, name string, extra map[string]string) string {
 	t.Helper()
-	src := filepath.Join("testdata", name)
-	dir := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.Name() == "gitignore" {
-			rel = filepath.Join(filepath.Dir(rel), ".gitignore")
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, content := range extra {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		writeFile(t, full, content)
-	}
+	dir := testenv.CopyFixture(t, filepath.Join("testdata", name), extra)
 	if _, err := exec.LookPath("git"); err == nil {
 		for _, args := range [][]string{
 			{"init", "-q"}, {"add", "-A"},

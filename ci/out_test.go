@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // outWorld is a temporary world for the --out guard: a home folder (HOME
@@ -75,36 +75,6 @@ func (w outWorld) run(t *testing.T, engineAllowed bool, args ...string) (code in
 	return code, errb.String(), dialed
 }
 
-// treeOf records every entry under dir: files by content, folders as
-// "dir", links by target.
-func treeOf(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	tree := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			tree[rel] = "link " + target
-			return err
-		case d.IsDir():
-			tree[rel] = "dir"
-		default:
-			data, err := os.ReadFile(p)
-			tree[rel] = string(data)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tree
-}
-
 // TestOutRefused: an --out that replacing would destroy is refused with
 // exit 2, a message naming --out and the fix, before the engine is
 // contacted, and every file stays in place.
@@ -127,7 +97,7 @@ func TestOutRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newOutWorld(t)
 			out := tc.out(w)
-			before := treeOf(t, w.root)
+			before := testenv.Tree(t, w.root)
 			code, stderr, _ := w.run(t, false, "build", "--targets", "amd64", "--out", out)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr)
@@ -137,7 +107,7 @@ func TestOutRefused(t *testing.T) {
 					t.Errorf("stderr does not contain %q:\n%s", piece, stderr)
 				}
 			}
-			if after := treeOf(t, w.root); !reflect.DeepEqual(before, after) {
+			if after := testenv.Tree(t, w.root); !reflect.DeepEqual(before, after) {
 				t.Errorf("files changed:\nbefore %v\nafter  %v", before, after)
 			}
 		})
@@ -196,12 +166,12 @@ func TestOutAccepted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newOutWorld(t)
 			out := tc.setup(t, w)
-			before := treeOf(t, w.root)
+			before := testenv.Tree(t, w.root)
 			code, stderr, dialed := w.run(t, true, "build", "--targets", "amd64", "--out", out)
 			if !dialed || code != exitFailure || !strings.Contains(stderr, "no Dagger engine reachable") {
 				t.Errorf("--out %s did not reach the engine: exit %d, stderr:\n%s", out, code, stderr)
 			}
-			if after := treeOf(t, w.root); !reflect.DeepEqual(before, after) {
+			if after := testenv.Tree(t, w.root); !reflect.DeepEqual(before, after) {
 				t.Errorf("files changed:\nbefore %v\nafter  %v", before, after)
 			}
 		})

@@ -2,7 +2,6 @@ package outdir
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // manifestJSON is a valid manifest.json, as earlier versions wrote it.
@@ -48,36 +48,6 @@ func write(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// snapshot records every entry under dir: files by content, folders as
-// "dir", links by target.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	snap := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			snap[rel] = "link " + target
-			return err
-		case d.IsDir():
-			snap[rel] = "dir"
-		default:
-			data, err := os.ReadFile(p)
-			snap[rel] = string(data)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
 }
 
 // layout is a temporary world: a home folder holding a project, the working
@@ -209,7 +179,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLayout(t)
 			out := tc.setup(t, l)
-			before := snapshot(t, l.root)
+			before := testenv.Tree(t, l.root)
 			err := Check(out, l.protected()...)
 			want := strings.NewReplacer("{home}", l.home, "{project}", l.project).Replace(tc.refuse)
 			if want == "" {
@@ -225,7 +195,7 @@ func TestCheck(t *testing.T) {
 					t.Errorf("refusal %+v: want the reason to name %q and a fix naming --out", r, want)
 				}
 			}
-			if after := snapshot(t, l.root); !reflect.DeepEqual(before, after) {
+			if after := testenv.Tree(t, l.root); !reflect.DeepEqual(before, after) {
 				t.Errorf("Check changed the disk:\nbefore %v\nafter  %v", before, after)
 			}
 		})
@@ -262,7 +232,7 @@ func TestReplace(t *testing.T) {
 		if err := Replace(out, fillWith(newFiles), l.protected()...); err != nil {
 			t.Fatal(err)
 		}
-		if got := snapshot(t, out); !reflect.DeepEqual(got, wantNew) {
+		if got := testenv.Tree(t, out); !reflect.DeepEqual(got, wantNew) {
 			t.Errorf("out = %v, want %v", got, wantNew)
 		}
 		checkSiblings(t, l.root, "dist", "dist.old", "dist.partial", "home", "notes.txt")
@@ -286,7 +256,7 @@ func TestReplace(t *testing.T) {
 		if err := Replace(out, fillWith(newFiles), l.protected()...); err != nil {
 			t.Fatal(err)
 		}
-		if got := snapshot(t, out); !reflect.DeepEqual(got, wantNew) {
+		if got := testenv.Tree(t, out); !reflect.DeepEqual(got, wantNew) {
 			t.Errorf("out = %v, want %v", got, wantNew)
 		}
 		checkSiblings(t, l.root, "dist", "dist.old", "dist.partial", "home", "notes.txt")
@@ -299,7 +269,7 @@ func TestReplace(t *testing.T) {
 		if err := Replace(out, fillWith(newFiles), l.protected()...); err != nil {
 			t.Fatal(err)
 		}
-		if got := snapshot(t, out); !reflect.DeepEqual(got, wantNew) {
+		if got := testenv.Tree(t, out); !reflect.DeepEqual(got, wantNew) {
 			t.Errorf("out = %v, want %v", got, wantNew)
 		}
 	})
@@ -309,7 +279,7 @@ func TestReplace(t *testing.T) {
 		write(t, l.root, userFiles)
 		out := filepath.Join(l.root, "dist")
 		write(t, out, map[string]string{Marker: MarkerText, "manifest.json": "previous"})
-		before := snapshot(t, l.root)
+		before := testenv.Tree(t, l.root)
 		boom := errors.New("export failed")
 		err := Replace(out, func(tmp string) error {
 			fillWith(newFiles)(tmp)
@@ -318,7 +288,7 @@ func TestReplace(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatalf("Replace = %v, want the fill's error", err)
 		}
-		if after := snapshot(t, l.root); !reflect.DeepEqual(before, after) {
+		if after := testenv.Tree(t, l.root); !reflect.DeepEqual(before, after) {
 			t.Errorf("a failed fill changed the disk:\nbefore %v\nafter  %v", before, after)
 		}
 	})
@@ -359,7 +329,7 @@ func TestReplace(t *testing.T) {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
 			l := newLayout(t)
 			out := tc.setup(t, l)
-			before := snapshot(t, l.root)
+			before := testenv.Tree(t, l.root)
 			called := false
 			err := Replace(out, func(string) error { called = true; return nil }, l.protected()...)
 			var r *Refusal
@@ -369,7 +339,7 @@ func TestReplace(t *testing.T) {
 			if called {
 				t.Errorf("fill ran for a refused out")
 			}
-			if after := snapshot(t, l.root); !reflect.DeepEqual(before, after) {
+			if after := testenv.Tree(t, l.root); !reflect.DeepEqual(before, after) {
 				t.Errorf("a refused Replace changed the disk:\nbefore %v\nafter  %v", before, after)
 			}
 		})
@@ -389,7 +359,7 @@ func TestReplace(t *testing.T) {
 		if !errors.As(err, &r) || !strings.Contains(r.Reason, "changed during the run") {
 			t.Fatalf("Replace = %v, want a refusal saying out changed", err)
 		}
-		if got := snapshot(t, out); !reflect.DeepEqual(got, map[string]string{".": "dir", "notes.txt": "mine"}) {
+		if got := testenv.Tree(t, out); !reflect.DeepEqual(got, map[string]string{".": "dir", "notes.txt": "mine"}) {
 			t.Errorf("out = %v, want the user's file only", got)
 		}
 		checkSiblings(t, l.root, "dist", "home")
@@ -409,7 +379,7 @@ func TestReplace(t *testing.T) {
 		if target, err := os.Readlink(link); err != nil || target != real {
 			t.Errorf("the link now points at %q (%v), want %s", target, err, real)
 		}
-		if got := snapshot(t, real); !reflect.DeepEqual(got, wantNew) {
+		if got := testenv.Tree(t, real); !reflect.DeepEqual(got, wantNew) {
 			t.Errorf("link target = %v, want %v", got, wantNew)
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // copyFixture copies ci/testdata/<name> to a new temp folder, its
@@ -13,43 +15,7 @@ import (
 // extra files (path → content; "" removes the path) applied on top.
 func copyFixture(t *testing.T, name string, extra map[string]string) string {
 	t.Helper()
-	src := filepath.Join("..", "testdata", name)
-	dst := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.Name() == "gitignore" {
-			rel = filepath.Join(filepath.Dir(rel), ".gitignore")
-		}
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, content := range extra {
-		full := filepath.Join(dst, filepath.FromSlash(p))
-		if content == "" {
-			if err := os.RemoveAll(full); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return testenv.CopyFixture(t, filepath.Join("..", "testdata", name), extra)
 }
 
 func TestScanFixtures(t *testing.T) {
