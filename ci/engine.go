@@ -242,6 +242,11 @@ func writeFailureLogs(e *env, o *options, logs map[string]string) (string, error
 	if err != nil {
 		return "", err
 	}
+	// Marked as ours: the next upload of the project leaves it out (it
+	// may sit inside the project), and a later run may replace it.
+	if err := outdir.Mark(dir); err != nil {
+		return dir, err
+	}
 	for name, text := range logs {
 		if err := os.WriteFile(filepath.Join(dir, name+".log"), []byte(text), 0o644); err != nil {
 			return dir, err

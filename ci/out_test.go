@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/testenv"
 )
 
@@ -175,5 +177,36 @@ func TestOutAccepted(t *testing.T) {
 				t.Errorf("files changed:\nbefore %v\nafter  %v", before, after)
 			}
 		})
+	}
+}
+
+// TestFailureLogsStayOutOfTheUpload: a failed check run in a project
+// writes its logs into a new folder there; the next upload leaves that
+// folder out, so it neither changes the cache keys nor travels to the
+// engine.
+func TestFailureLogsStayOutOfTheUpload(t *testing.T) {
+	w := newOutWorld(t)
+	o := &options{}
+	e := &env{workdir: w.project}
+	dir, err := writeFailureLogs(e, o, map[string]string{"check": "error: lint\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(dir) != w.project {
+		t.Fatalf("logs written to %s, want a new folder in the project %s", dir, w.project)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "check.log")); err != nil || string(data) != "error: lint\n" {
+		t.Fatalf("check.log: %q, %v", data, err)
+	}
+	s, err := project.Load(w.project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := project.Upload(w.project, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(up.Exclude, project.EscapePattern(filepath.Base(dir))) {
+		t.Errorf("the upload keeps the failed-run logs: excludes %v", up.Exclude)
 	}
 }
