@@ -42,6 +42,66 @@ type Manifest struct {
 	Logs []string `json:"logs,omitempty"`
 	// Warnings are check findings the project reports rather than fails on.
 	Warnings []string `json:"warnings,omitempty"`
+	// SBOM is the CycloneDX SBOM, relative to the release root (SBOMName).
+	SBOM string `json:"sbom,omitempty"`
+	// Provenance is the in-toto statement (SLSA provenance v1), unsigned,
+	// relative to the release root (ProvenanceName).
+	Provenance string `json:"provenance,omitempty"`
+	// Build records what a rebuild needs to reproduce the binaries.
+	Build *Build `json:"build,omitempty"`
+	// Signatures is set when the release is signed; nil means unsigned.
+	Signatures *Signatures `json:"signatures,omitempty"`
+}
+
+// Names of the supply-chain files in dist/ and in each release's folder.
+const (
+	SBOMName       = "sbom.cdx.json"
+	ProvenanceName = "provenance.intoto.json"
+	// EnvelopeName is the provenance statement signed as a DSSE envelope,
+	// the file cosign verify-blob-attestation takes as --signature.
+	EnvelopeName  = "provenance.intoto.jsonl"
+	PublicKeyName = "cosign.pub"
+	// ImageSignatureName holds the image index's cosign signature and the
+	// signed provenance, made at release time and attached to the
+	// registry at publish time (so publishing needs no key).
+	ImageSignatureName = "image.sig.json"
+	// SignatureSuffix is appended to a signed file's path for its cosign
+	// signature (base64, as cosign sign-blob writes it).
+	SignatureSuffix = ".sig"
+)
+
+// Build is how the binaries were built, for `verify` and the provenance.
+type Build struct {
+	// SourceDateEpoch is the SOURCE_DATE_EPOCH of the build (the commit's
+	// time, or 0 without a commit).
+	SourceDateEpoch int64 `json:"source_date_epoch"`
+	// Toolchain identifies the toolchain: "<ref>@sha256:..." for a pulled
+	// toolchain image, else "recipe:sha256:<digest of the recipe>" on the
+	// base image named in BaseImage.
+	Toolchain string `json:"toolchain"`
+	// BaseImage is the base image with its digest when known.
+	BaseImage string `json:"base_image,omitempty"`
+	// Rustc is `rustc --version` in the toolchain.
+	Rustc string `json:"rustc,omitempty"`
+	// Package and Features are the cargo selection of the release build.
+	Package  string   `json:"package,omitempty"`
+	Features []string `json:"features,omitempty"`
+	// ImageDigest is the image index's digest as pushed (it is known
+	// before the push: the push keeps dist/image.tar's bytes).
+	ImageDigest string `json:"image_digest,omitempty"`
+}
+
+// Signatures lists a signed release's signature files, relative to the
+// release root.
+type Signatures struct {
+	// PublicKey is the PEM public key that verifies every signature.
+	PublicKey string `json:"public_key"`
+	// Files maps each signed file to its signature file.
+	Files map[string]string `json:"files"`
+	// Provenance is the DSSE envelope of the provenance statement.
+	Provenance string `json:"provenance"`
+	// Image is the image signature file, when the release has an image.
+	Image string `json:"image,omitempty"`
 }
 
 // Artifact is one target's binary.
