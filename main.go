@@ -10,14 +10,18 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	sdk "dagger.io/dagger"
 
+	"github.com/garage-release/garage-release/ci/attest"
 	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
 	"github.com/garage-release/garage-release/ci/version"
 	"github.com/garage-release/garage-release/internal/dagger"
@@ -303,9 +307,101 @@ func (m *GarageRelease) Release(
 	// At most this many checks, tests and builds at once (0: no limit).
 	// +optional
 	jobs int,
+	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY;
+	// without it the release is unsigned.
+	// +optional
+	signKey *dagger.Secret,
+	// The signing key's password, e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
-	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs}, pipeline.AllStages)
-	return dist, err
+	signer, err := loadSigner(ctx, signKey, signPassword)
+	if err != nil {
+		return nil, err
+	}
+	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs})
+	if err != nil {
+		return nil, err
+	}
+	dist, _, err := runPrepared(ctx, p, pipeline.AllStages)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "dist-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := dist.Export(ctx, dir); err != nil {
+		return nil, err
+	}
+	files, _, err := complete(dir, p, signer, "", "release")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sortedNames(files) {
+		dist = dist.WithNewFile(name, string(files[name]))
+	}
+	return dist, nil
+}
+
+// loadSigner decrypts the signing key, read from its secret only here;
+// nil without a key.
+func loadSigner(ctx context.Context, key, password *dagger.Secret) (*signing.Signer, error) {
+	if key == nil {
+		return nil, nil
+	}
+	pem, err := key.Plaintext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pw := ""
+	if password != nil {
+		if pw, err = password.Plaintext(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s, err := signing.LoadKey([]byte(pem), []byte(pw))
+	if err != nil {
+		return nil, fmt.Errorf("the signing key: %w", err)
+	}
+	return s, nil
+}
+
+// complete adds the provenance and, with a signer, the signatures to the
+// exported dist/ in dir (see attest) and returns the files it wrote and
+// the completed manifest.
+func complete(dir string, p *pipeline.Pipeline, signer *signing.Signer, repo, function string) (map[string][]byte, *manifest.Manifest, error) {
+	pc := p.Config()
+	if repo == "" {
+		repo = pc.Project.ImageName()
+	}
+	names := make([]string, len(pc.Targets))
+	for i, t := range pc.Targets {
+		names[i] = t.Name
+	}
+	files, err := attest.Complete(dir, attest.Options{
+		Signer: signer, ImageRepo: repo,
+		Command:    []string{"dagger", "call", function},
+		Parameters: map[string]string{"targets": strings.Join(names, ","), "binary": pc.Project.Binary},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := attest.Write(dir, files); err != nil {
+		return nil, nil, err
+	}
+	m, err := manifest.Parse(files[manifest.FileName])
+	return files, m, err
+}
+
+func sortedNames(files map[string][]byte) []string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Publish releases and publishes: the image to the registry, then the
@@ -334,8 +430,18 @@ func (m *GarageRelease) Publish(
 	registryPassword *dagger.Secret,
 	// +optional
 	force bool,
+	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY.
+	// +optional
+	signKey *dagger.Secret,
+	// The signing key's password, e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signPassword *dagger.Secret,
 ) (string, error) {
 	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	if err != nil {
+		return "", err
+	}
+	signer, err := loadSigner(ctx, signKey, signPassword)
 	if err != nil {
 		return "", err
 	}
@@ -354,7 +460,7 @@ func (m *GarageRelease) Publish(
 	if cfg, err = publish.Preflight(ctx, cfg, reg, intent, force, os.Stderr); err != nil {
 		return "", err
 	}
-	dist, res, err := runPrepared(ctx, p, pipeline.AllStages)
+	dist, _, err := runPrepared(ctx, p, pipeline.AllStages)
 	if err != nil {
 		return "", err
 	}
@@ -368,7 +474,14 @@ func (m *GarageRelease) Publish(
 	if _, err := dist.Export(ctx, dir); err != nil {
 		return "", err
 	}
-	m0 := res.Manifest
+	repo := ""
+	if reg != nil {
+		repo = reg.Repo
+	}
+	_, m0, err := complete(dir, p, signer, repo, "publish")
+	if err != nil {
+		return "", err
+	}
 	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr, Registry: reg})
 	if err != nil {
 		return "", err
@@ -427,8 +540,18 @@ func (m *GarageRelease) Promote(
 	registryPassword *dagger.Secret,
 	// +optional
 	force bool,
+	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY.
+	// +optional
+	signKey *dagger.Secret,
+	// The signing key's password, e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signPassword *dagger.Secret,
 ) (string, error) {
 	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	if err != nil {
+		return "", err
+	}
+	signer, err := loadSigner(ctx, signKey, signPassword)
 	if err != nil {
 		return "", err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // commandNames is the order commands are listed in.
-var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "index", "engine", "bench"}
+var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "verify", "index", "engine", "bench"}
 
 func commandOrder(name string) int {
 	for i, n := range commandNames {
@@ -26,7 +26,7 @@ func commandOrder(name string) int {
 
 func commands() map[string]command {
 	all := map[string]command{}
-	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands()} {
+	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands(), {verifyCommand()}} {
 		for _, c := range list {
 			all[c.name] = c
 		}
@@ -73,6 +73,7 @@ func stageCommands() []command {
 				versionFlags(fs, o)
 				outFlag(fs, o)
 				checkFlags(fs, o)
+				signFlags(fs, o)
 				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")

@@ -14,7 +14,9 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/garage-release/garage-release/ci/attest"
 	"github.com/garage-release/garage-release/ci/example"
+	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
@@ -128,22 +130,23 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 	}
 	class := string(o.version.Class)
 	return pipeline.New(c, pipeline.Config{
-		Source:         src,
-		Project:        o.project,
-		Targets:        o.targetList,
-		Version:        o.version.Version,
-		Class:          class,
-		Commit:         o.version.Commit,
-		Date:           releaseDate(e),
-		BaseImage:      o.baseImage,
-		ToolchainImage: o.toolchainImage,
-		DebianMirror:   o.debianMirror,
-		CacheNamespace: o.cacheNamespace,
-		CacheBust:      o.cacheBust,
-		Jobs:           o.jobs,
-		Progress:       e.stderr,
-		Live:           isTerminal(e.stderr) && !o.verbose,
-		Cores:          o.cores,
+		Source:          src,
+		Project:         o.project,
+		Targets:         o.targetList,
+		Version:         o.version.Version,
+		Class:           class,
+		Commit:          o.version.Commit,
+		Date:            releaseDate(e),
+		SourceDateEpoch: sourceDateEpoch(e, o),
+		BaseImage:       o.baseImage,
+		ToolchainImage:  o.toolchainImage,
+		DebianMirror:    o.debianMirror,
+		CacheNamespace:  o.cacheNamespace,
+		CacheBust:       o.cacheBust,
+		Jobs:            o.jobs,
+		Progress:        e.stderr,
+		Live:            isTerminal(e.stderr) && !o.verbose,
+		Cores:           o.cores,
 	})
 }
 
@@ -175,6 +178,28 @@ func releaseDate(e *env) time.Time {
 		}
 	}
 	return time.Now().UTC().Truncate(time.Second)
+}
+
+// sourceDateEpoch is the build's SOURCE_DATE_EPOCH: the caller's when set
+// (reproducible-builds convention), else the commit's time, else 0 (the
+// bundled example, a folder without git): always a value a rebuild of the
+// same commit finds again, never the clock.
+func sourceDateEpoch(e *env, o *options) int64 {
+	if o.sourceDateEpoch != nil {
+		return *o.sourceDateEpoch
+	}
+	if s := e.getenv("SOURCE_DATE_EPOCH"); s != "" {
+		var sec int64
+		if _, err := fmt.Sscan(s, &sec); err == nil && sec >= 0 {
+			return sec
+		}
+	}
+	if o.projectDir != "" && o.version.Commit != "" {
+		if sec, err := version.CommitTime(o.projectDir, o.version.Commit); err == nil {
+			return sec
+		}
+	}
+	return 0
 }
 
 func targetNames(o *options) string {
@@ -220,7 +245,23 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 	}
 	if res.Dist != nil && st.Exports() {
 		out := outDir(e, o)
-		if err := exportDist(ctx, res.Dist, out, protectedDirs(e, o)); err != nil {
+		var complete func(string) error
+		if res.Manifest != nil {
+			opts := attestOptions(e, o)
+			complete = func(dir string) error {
+				files, err := attest.Complete(dir, opts)
+				if err != nil {
+					return err
+				}
+				if err := attest.Write(dir, files); err != nil {
+					return err
+				}
+				// What publish reads: the completed manifest.
+				res.Manifest, err = manifest.Parse(files[manifest.FileName])
+				return err
+			}
+		}
+		if err := exportDist(ctx, res.Dist, out, complete, protectedDirs(e, o)); err != nil {
 			return res, err
 		}
 		fmt.Fprintf(e.stderr, "\nWrote %s in %s:\n", out, res.Report.Elapsed().Round(100*time.Millisecond))
@@ -266,11 +307,20 @@ func outDir(e *env, o *options) string {
 // export goes to a fresh folder of its own and is swapped in only when
 // complete, so a failed or interrupted export never leaves a dist/ that looks
 // finished, and nothing but our own earlier output is ever removed.
-func exportDist(ctx context.Context, dir *dagger.Directory, out string, protected []string) error {
+//
+// complete, when set, adds to the exported folder before the swap (the
+// provenance and signatures: see attest), so dist/ appears whole or not at
+// all.
+func exportDist(ctx context.Context, dir *dagger.Directory, out string, complete func(string) error, protected []string) error {
 	return outdir.Replace(out, func(tmp string) error {
 		// tmp is a folder Replace just created: wiping it harms nothing.
 		if _, err := dir.Export(ctx, tmp, dagger.DirectoryExportOpts{Wipe: true}); err != nil {
 			return fmt.Errorf("export %s: %w", out, err)
+		}
+		if complete != nil {
+			if err := complete(tmp); err != nil {
+				return fmt.Errorf("%s: %w", out, err)
+			}
 		}
 		return nil
 	}, protected...)

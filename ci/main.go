@@ -40,6 +40,8 @@ func usagef(format string, args ...any) error {
 type command struct {
 	name    string
 	summary string
+	// arg names the command's one positional argument ("" for none).
+	arg string
 	// flags registers the command's flags on fs, bound to o.
 	flags func(fs *pflag.FlagSet, o *options)
 	// run does the work; it is called only after the flags parsed and
@@ -101,10 +103,17 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "garage-release %s: %v\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
+	if cmd.arg != "" {
+		if fs.NArg() != 1 {
+			fmt.Fprintf(e.stderr, "garage-release %s: give the %s, e.g. 'go run ./ci %s v1.2.3'\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, cmd.arg, cmd.name, cmd.name)
+			return exitUsage
+		}
+		o.arg = fs.Arg(0)
+	} else if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "garage-release %s: unexpected argument %q (flags start with --)\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, fs.Arg(0), cmd.name)
 		return exitUsage
 	}
+	o.cmdline = args
 	o.set = map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
 	if err := o.prepare(e, cmd.name); err != nil {
@@ -153,7 +162,11 @@ a command's flags.
 }
 
 func printCommandUsage(w io.Writer, cmd command, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "Usage: go run ./ci %s [flags]\n\n%s\n\nFlags:\n%s", cmd.name, cmd.summary, fs.FlagUsages())
+	arg := ""
+	if cmd.arg != "" {
+		arg = " <" + cmd.arg + ">"
+	}
+	fmt.Fprintf(w, "Usage: go run ./ci %s%s [flags]\n\n%s\n\nFlags:\n%s", cmd.name, arg, cmd.summary, fs.FlagUsages())
 }
 
 func suggest(name string) string {

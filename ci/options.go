@@ -11,6 +11,7 @@ import (
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
 	"github.com/garage-release/garage-release/ci/version"
 )
@@ -48,6 +49,14 @@ type options struct {
 	runs      int    // bench
 	failFast  bool   // bench --fail-fast
 	pushRef   string // toolchain --publish REF
+	arg       string // the positional argument (verify: the version)
+	signKey   string // --sign-key: a cosign private key file
+	// sourceDateEpoch, when set, is the published build's (verify).
+	sourceDateEpoch *int64
+	// signer signs the release (--sign-key or the environment); nil: unsigned.
+	signer *signing.Signer
+	// cmdline is the command line after the program name, for the provenance.
+	cmdline []string
 
 	// Derived by prepare.
 	project    project.Settings
@@ -184,6 +193,11 @@ func (o *options) prepare(e *env, cmd string) error {
 		return err
 	}
 	o.version = info
+	if cmd == "release" {
+		if err := o.loadSigner(e); err != nil {
+			return err
+		}
+	}
 	if writesOut(cmd) {
 		return o.checkOut(e)
 	}

@@ -34,7 +34,8 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 	ctr := p.cargo(p.Toolchain(), t.Triple).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", ReleaseRustFlags).
-		WithEnvVariable("GIT_VERSION", p.cfg.Version)
+		WithEnvVariable("GIT_VERSION", p.cfg.Version).
+		WithEnvVariable("SOURCE_DATE_EPOCH", fmt.Sprint(p.cfg.SourceDateEpoch))
 	// The target/ directory is a cache volume, outside the container's
 	// result: the binary is copied out so it becomes part of it. The line
 	// appended to BuildLog counts the builds the engine really ran (a cached

@@ -7,11 +7,13 @@ import (
 )
 
 // Image returns the image for one target: scratch plus the static binary.
-// Nothing runs in it, so a foreign platform needs no emulation.
+// Nothing runs in it, so a foreign platform needs no emulation. The file's
+// time is SOURCE_DATE_EPOCH, not the build's: the layer, and with it the
+// image digest, is the same for every build of the commit.
 func (p *Pipeline) Image(t target.Target, bin *dagger.File) *dagger.Container {
 	s := p.cfg.Project
 	ctr := p.c.Container(dagger.ContainerOpts{Platform: dagger.Platform(t.Platform)}).
-		WithFile("/"+s.Binary, bin, dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithFile("/"+s.Binary, bin.WithTimestamps(int(p.cfg.SourceDateEpoch)), dagger.ContainerWithFileOpts{Permissions: 0o755}).
 		WithEntrypoint(s.ImageEntrypoint()).
 		WithLabel("org.opencontainers.image.title", s.ImageName()).
 		WithLabel("org.opencontainers.image.version", p.cfg.Version)

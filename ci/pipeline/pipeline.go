@@ -41,6 +41,10 @@ type Config struct {
 	Version, Class, Commit string
 	// Date is recorded in the manifest.
 	Date time.Time
+	// SourceDateEpoch is the build's SOURCE_DATE_EPOCH (the commit's time):
+	// build scripts that stamp a date and the image's file times use it, so
+	// a rebuild of the commit gives the same bytes.
+	SourceDateEpoch int64
 	// BaseImage replaces DefaultBaseImage.
 	BaseImage string
 	// ToolchainImage, when set, is pulled instead of building the toolchain.

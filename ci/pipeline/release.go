@@ -89,6 +89,8 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	arts := make([]manifest.Artifact, len(targets))
 	bins := make([]*dagger.File, len(targets))
 	images := make([]*dagger.Container, len(targets))
+	var sbomFile *dagger.File
+	var build *manifest.Build
 	if st.Check || st.Test || st.Build {
 		// Everything else needs the toolchain: build it as a stage of its own
 		// so its time shows apart, then fan out.
@@ -140,6 +142,13 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 				})
 			}
 			if st.Build {
+				g.Go(func() error {
+					return rep.stage(gctx, nil, "sbom", "", func(ctx context.Context) error {
+						var err error
+						sbomFile, build, err = p.supplyChain(ctx)
+						return err
+					})
+				})
 				for i, t := range targets {
 					g.Go(func() error {
 						art, bin, img, err := p.runTarget(gctx, rep, slots, t, st)
@@ -160,7 +169,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		m := &manifest.Manifest{
 			Version: p.cfg.Version, Class: p.cfg.Class, Commit: p.cfg.Commit,
 			Date: p.cfg.Date, Binary: p.cfg.Project.Binary, Targets: arts,
-			Warnings: rep.Warnings(),
+			Warnings: rep.Warnings(), SBOM: manifest.SBOMName, Build: build,
 		}
 		for _, name := range sortedKeys(rep.Logs()) {
 			m.Logs = append(m.Logs, LogFile(name))
@@ -182,7 +191,8 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		}
 		dist = dist.
 			WithNewFile(manifest.SumsName, string(sums.Format())).
-			WithNewFile(manifest.FileName, string(data))
+			WithNewFile(manifest.FileName, string(data)).
+			WithFile(manifest.SBOMName, sbomFile)
 		res.Manifest = m
 	}
 	if st.Image {

@@ -129,6 +129,31 @@ func (r *Registry) Untag(ctx context.Context, t string) error {
 // nobody pulling by tag sees it. It returns the index digest and the
 // platforms it holds. Blobs already in the repository are not sent again.
 func (r *Registry) PushTarball(ctx context.Context, tarball string) (string, []string, error) {
+	return withTarball(tarball, func(idx v1.ImageIndex, digest string, platforms []string) (string, []string, error) {
+		repo, err := r.repository()
+		if err != nil {
+			return "", nil, err
+		}
+		ref := repo.Digest(digest)
+		if err := remote.WriteIndex(ref, idx, r.options(ctx)...); err != nil {
+			return "", nil, registryError("pushing the image "+ref.String(), repo.RegistryStr(), err)
+		}
+		return digest, platforms, nil
+	})
+}
+
+// TarballDigest is the digest PushTarball pushes the tarball's index as,
+// and its platforms, known without a registry: what the provenance and the
+// image signature name before the push.
+func TarballDigest(tarball string) (string, []string, error) {
+	return withTarball(tarball, func(_ v1.ImageIndex, digest string, platforms []string) (string, []string, error) {
+		return digest, platforms, nil
+	})
+}
+
+// withTarball unpacks an OCI layout tarball and hands fn the index that is
+// pushed, its digest and its platforms.
+func withTarball(tarball string, fn func(idx v1.ImageIndex, digest string, platforms []string) (string, []string, error)) (string, []string, error) {
 	dir, err := os.MkdirTemp("", "garage-release-image-")
 	if err != nil {
 		return "", nil, err
@@ -145,14 +170,6 @@ func (r *Registry) PushTarball(ctx context.Context, tarball string) (string, []s
 	if err != nil {
 		return "", nil, err
 	}
-	repo, err := r.repository()
-	if err != nil {
-		return "", nil, err
-	}
-	ref := repo.Digest(digest.String())
-	if err := remote.WriteIndex(ref, idx, r.options(ctx)...); err != nil {
-		return "", nil, registryError("pushing the image "+ref.String(), repo.RegistryStr(), err)
-	}
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return "", nil, err
@@ -163,7 +180,7 @@ func (r *Registry) PushTarball(ctx context.Context, tarball string) (string, []s
 			platforms = append(platforms, d.Platform.String())
 		}
 	}
-	return digest.String(), platforms, nil
+	return fn(idx, digest.String(), platforms)
 }
 
 // imageIndex returns the image index of an OCI layout: the layout's single

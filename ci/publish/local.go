@@ -95,6 +95,12 @@ func readDist(cfg Config, distDir string, m *manifest.Manifest) (release, error)
 		rel.Files = append(rel.Files, object{Key: prefix + l, File: file, SHA256: sum, Size: size, ContentType: contentType(l)})
 	}
 
+	chain, err := supplyChainFiles(distDir, prefix, m)
+	if err != nil {
+		return release{}, err
+	}
+	rel.Files = append(rel.Files, chain...)
+
 	docs, err := readDocs(filepath.Join(distDir, docsDir), cfg.key(index.DocsPrefix(m.Version)))
 	if err != nil {
 		return release{}, err

@@ -58,6 +58,10 @@ func Publish(ctx context.Context, cfg Config, distDir string, m *manifest.Manife
 	if err != nil {
 		return Report{}, fmt.Errorf("publish: %w (nothing was uploaded)", err)
 	}
+	imgSigs, err := imageSignatures(distDir, m)
+	if err != nil {
+		return Report{}, fmt.Errorf("publish: %w (nothing was uploaded)", err)
+	}
 	tarball := filepath.Join(distDir, ImageTarball)
 	if opts.Registry != nil {
 		if _, err := os.Stat(tarball); err != nil {
@@ -102,6 +106,13 @@ func Publish(ctx context.Context, cfg Config, distDir string, m *manifest.Manife
 			digest = d
 			final.Image = &manifest.Image{Ref: reg.Repo + ":" + m.Version, Digest: d, Platforms: platforms, Tags: []string{m.Version}}
 			p.printf("pushed   %s@%s (untagged: %d platforms)", reg.Repo, d, len(platforms))
+		}
+		// Signed before it is tagged: nobody pulls it by tag unsigned.
+		if imgSigs != nil {
+			if err := reg.attachSignatures(ctx, imgSigs, digest); err != nil {
+				return report, fmt.Errorf("publish %s stopped before anything was written to the bucket: %w; no tag was made, so nothing is visible; run the publish again", m.Version, err)
+			}
+			p.printf("signed   %s@%s (cosign signature and provenance attestation)", reg.Repo, digest)
 		}
 	}
 
@@ -236,4 +247,29 @@ func done(results []ObjectResult) []ObjectResult {
 		}
 	}
 	return out
+}
+
+// FetchManifest returns the manifest published for version v; an error
+// names the key when there is none.
+func FetchManifest(ctx context.Context, cfg Config, v string) (*manifest.Manifest, error) {
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.check(ctx); err != nil {
+		return nil, err
+	}
+	key := c.cfg.key(index.ManifestKey(v))
+	data, found, err := c.get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%s is not published in %s (no %s)", v, c.cfg.where(), key)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", key, c.cfg.where(), err)
+	}
+	return m, nil
 }

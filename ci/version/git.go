@@ -86,3 +86,18 @@ func pickTag(tags []string) string {
 	}
 	return tags[0]
 }
+
+// CommitTime returns the committer time of commit (Unix seconds) in the
+// repository holding dir: the SOURCE_DATE_EPOCH of a build of that commit,
+// the same on every machine.
+func CommitTime(dir, commit string) (int64, error) {
+	out, err := RunGit(dir, "show", "-s", "--format=%ct", commit+"^{commit}")
+	if err != nil {
+		return 0, err
+	}
+	var sec int64
+	if _, err := fmt.Sscan(out, &sec); err != nil {
+		return 0, fmt.Errorf("git show %s: not a time: %q", commit, out)
+	}
+	return sec, nil
+}

@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/sbom"
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// metadataArgs are cargo metadata's flags for t: the build's package
+// selection and features, filtered to what t compiles.
+func (p *Pipeline) metadataArgs(t target.Target) []string {
+	args := []string{"cargo", "metadata", "--format-version", "1", "--filter-platform", t.Triple}
+	if p.cfg.Project.Locked {
+		args = append(args, "--locked")
+	}
+	if len(p.cfg.Project.Features) > 0 {
+		args = append(args, "--features", strings.Join(p.cfg.Project.Features, ","))
+	}
+	return args
+}
+
+// Metadata is the container after `cargo metadata` for t: the JSON at
+// /out/metadata.json and the Cargo.lock cargo resolved at /out/Cargo.lock
+// (written by cargo when the project ships none). No target/ volume: it
+// builds nothing, and would wait for the build's lock.
+func (p *Pipeline) Metadata(t target.Target) *dagger.Container {
+	ctr := p.Toolchain().
+		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
+		WithMountedCache("/cargo/git", p.cache("cargo-git")).
+		WithEnvVariable("CARGO_HOME", "/cargo").
+		WithEnvVariable("CARGO_TERM_COLOR", "never").
+		WithMountedDirectory("/src", p.cfg.Source).
+		WithWorkdir("/src")
+	script := `set -eu
+mkdir -p /out
+"$@" > /out/metadata.json
+cp Cargo.lock /out/Cargo.lock`
+	return ctr.WithExec(append([]string{"sh", "-c", script, "metadata"}, p.metadataArgs(t)...))
+}
+
+// toolchainFacts are what the SBOM and the manifest record of the toolchain.
+type toolchainFacts struct {
+	rustcVV, dpkg, baseImage, toolchain string
+}
+
+// ToolchainFacts asks the toolchain for rustc's version and its Debian
+// packages, and names the toolchain: a pulled image by its digest, the
+// recipe by the digest of its script and base image.
+func (p *Pipeline) toolchainFacts(ctx context.Context) (toolchainFacts, error) {
+	var f toolchainFacts
+	out, err := p.Toolchain().
+		WithExec([]string{"sh", "-c", `rustc -vV; echo '---'; dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n'`}).
+		Stdout(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.rustcVV, f.dpkg, _ = strings.Cut(out, "---\n")
+	if p.cfg.ToolchainImage != "" {
+		ref, err := p.Toolchain().ImageRef(ctx)
+		if err != nil {
+			return f, fmt.Errorf("the toolchain image's digest: %w", err)
+		}
+		f.toolchain = ref
+		return f, nil
+	}
+	base, err := p.c.Container().From(p.cfg.BaseImage).ImageRef(ctx)
+	if err != nil {
+		return f, fmt.Errorf("the base image's digest: %w", err)
+	}
+	f.baseImage = base
+	sum := sha256.Sum256([]byte(base + "\n" + ToolchainScript()))
+	f.toolchain = "recipe:sha256:" + hex.EncodeToString(sum[:])
+	return f, nil
+}
+
+// rustcRelease is the "rustc x.y.z (...)" line of `rustc -vV`.
+func rustcRelease(vv string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(vv), "\n")
+	return line
+}
+
+// stdPackages lists the pinned std packages the recipe fetches.
+func stdPackages() []sbom.StdPackage {
+	var out []sbom.StdPackage
+	for _, t := range target.All {
+		if t.StdDeb() != "" {
+			out = append(out, sbom.StdPackage{File: t.StdDeb(), SHA256: t.StdSHA256, Triple: t.Triple})
+		}
+	}
+	return out
+}
+
+// supplyChain gathers the SBOM's inputs in the engine (cargo metadata per
+// target, the toolchain's facts), writes the SBOM and returns what the
+// manifest records of the build.
+func (p *Pipeline) supplyChain(ctx context.Context) (*dagger.File, *manifest.Build, error) {
+	targets := p.cfg.Targets
+	metas := make([]sbom.Target, len(targets))
+	var lock string
+	var facts toolchainFacts
+	g, gctx := errgroup.WithContext(ctx)
+	for i, t := range targets {
+		g.Go(func() error {
+			ctr := p.Metadata(t)
+			data, err := ctr.File("/out/metadata.json").Contents(gctx)
+			if err != nil {
+				return fmt.Errorf("cargo metadata for %s: %w", t.Name, err)
+			}
+			metas[i] = sbom.Target{Name: t.Name, Triple: t.Triple, Metadata: []byte(data)}
+			if i == 0 {
+				if lock, err = ctr.File("/out/Cargo.lock").Contents(gctx); err != nil {
+					return fmt.Errorf("Cargo.lock: %w", err)
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		var err error
+		facts, err = p.toolchainFacts(gctx)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	pkgs, err := sbom.ParseDpkg(facts.dpkg)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := p.cfg.Project
+	doc, err := sbom.Build(sbom.Input{
+		Project: s.Name, Version: p.cfg.Version, Binary: s.Binary, Package: s.Package,
+		Lock: []byte(lock), Targets: metas,
+		Toolchain: sbom.Toolchain{RustcVV: facts.rustcVV, Packages: pkgs, Std: stdPackages(), Image: facts.toolchain},
+		Timestamp: time.Unix(p.cfg.SourceDateEpoch, 0).UTC(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &manifest.Build{
+		SourceDateEpoch: p.cfg.SourceDateEpoch,
+		Toolchain:       facts.toolchain,
+		BaseImage:       facts.baseImage,
+		Rustc:           rustcRelease(facts.rustcVV),
+		Package:         s.Package,
+		Features:        s.Features,
+	}
+	return p.c.Directory().WithNewFile(manifest.SBOMName, string(doc)).File(manifest.SBOMName), b, nil
+}
