@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,14 @@ func (b *bucket) release(version, class string, date time.Time, docs bool, targe
 			Platforms: target.Platforms(targets),
 		}
 	}
+	// Stable releases are signed; the others carry an SBOM only.
+	m.SBOM = manifest.SBOMName
+	if class == "stable" {
+		sign(m)
+	}
+	for _, rel := range supplyChainFiles(m) {
+		b.put(b.prefix(version)+rel, []byte("supply chain file "+rel+"\n"))
+	}
 	if err := m.Validate(); err != nil {
 		b.t.Fatal(err)
 	}
@@ -93,6 +102,25 @@ func (b *bucket) release(version, class string, date time.Time, docs bool, targe
 	}
 	b.put(b.prefix(version)+manifest.FileName, mb)
 	return m
+}
+
+// supplyChainFiles are the SBOM, provenance and signature files a manifest
+// names, relative to the release folder.
+func supplyChainFiles(m *manifest.Manifest) []string {
+	files := []string{m.SBOM, m.Provenance}
+	if s := m.Signatures; s != nil {
+		files = append(files, s.PublicKey, s.Provenance, s.Image)
+		for _, sig := range s.Files {
+			files = append(files, sig)
+		}
+	}
+	var out []string
+	for _, f := range files {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (b *bucket) prefix(version string) string {
@@ -122,11 +150,20 @@ type pageState struct {
 		ShownSHA    string `json:"shownSHA"`
 		Description string `json:"description"`
 	} `json:"binaries"`
-	Links       []string `json:"links"`
-	URL         string   `json:"-"`
-	Scripts     int      `json:"scripts"`
-	InnerWidth  int      `json:"innerWidth"`
-	ScrollWidth int      `json:"scrollWidth"`
+	Links    []string `json:"links"`
+	Releases []struct {
+		Version  string   `json:"version"`
+		Signed   bool     `json:"signed"`
+		Unsigned bool     `json:"unsigned"`
+		Sigs     int      `json:"sigs"`
+		Open     bool     `json:"open"`
+		Visible  int      `json:"visible"`
+		Commands []string `json:"commands"`
+	} `json:"releases"`
+	URL         string `json:"-"`
+	Scripts     int    `json:"scripts"`
+	InnerWidth  int    `json:"innerWidth"`
+	ScrollWidth int    `json:"scrollWidth"`
 }
 
 const readPage = `(() => {
@@ -136,7 +173,7 @@ const readPage = `(() => {
     const s = document.querySelector('section#' + id);
     if (!s) continue;
     sections[id] = Array.from(s.querySelectorAll('.build')).map(b => b.dataset.version);
-    const d = s.querySelector('details');
+    const d = s.querySelector(':scope > details');
     closed[id] = d ? !d.open : false;
   }
   const binaries = Array.from(document.querySelectorAll('a.binary')).map(a => {
@@ -149,7 +186,19 @@ const readPage = `(() => {
     };
   });
   const links = Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));
-  return {sections, closed, binaries, links, scripts: document.scripts.length,
+  // Each release's badges and "Verify a download": its commands as a user
+  // copies them, and how many are on screen (none while it is closed).
+  const releases = Array.from(document.querySelectorAll('.build')).map(b => {
+    const v = b.querySelector('details.verify');
+    const cmds = v ? Array.from(v.querySelectorAll('code.command')) : [];
+    return {
+      version: b.dataset.version, signed: !!b.querySelector('h3 .badge.signed'),
+      unsigned: !!b.querySelector('h3 .badge.unsigned'), sigs: b.querySelectorAll('a.signature').length,
+      open: !!(v && v.open), commands: cmds.map(c => c.textContent),
+      visible: cmds.filter(c => c.checkVisibility()).length,
+    };
+  });
+  return {sections, closed, binaries, links, releases, scripts: document.scripts.length,
     innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth};
 })()`
 
@@ -210,11 +259,15 @@ func TestReleasePageInChromium(t *testing.T) {
 		t.Errorf("the page links %d .sha256 files, want one per binary (%d)", checksums, len(b.sums))
 	}
 
-	// A reader expands both collapsed sections; nothing may then stick out
-	// of the phone's screen.
+	checkVerify(t, b, st, "v1.10.0")
+
+	// A reader expands both collapsed sections and a release's "Verify a
+	// download"; nothing may then stick out of the phone's screen.
 	if err := chromedp.Do(actx,
 		chromedp.Click(chromedp.CSS("section#extra summary")),
 		chromedp.Click(chromedp.CSS("section#development summary")),
+		chromedp.Click(chromedp.CSS(`article[data-version="v1.9.0"] details.verify summary`)),
+		chromedp.Click(chromedp.CSS(`article[data-version="weekly-2026-11-20"] details.verify summary`)),
 	); err != nil {
 		t.Fatalf("expanding the sections: %v", err)
 	}
@@ -224,6 +277,11 @@ func TestReleasePageInChromium(t *testing.T) {
 	}
 	if st.Closed["extra"] || st.Closed["development"] {
 		t.Errorf("clicking the summaries did not expand them: %v", st.Closed)
+	}
+	for _, r := range st.Releases {
+		if (r.Version == "v1.9.0" || r.Version == "weekly-2026-11-20") && (!r.Open || r.Visible != len(r.Commands)) {
+			t.Errorf("%s: clicking \"Verify a download\" shows %d of %d commands", r.Version, r.Visible, len(r.Commands))
+		}
 	}
 	if st.InnerWidth > 400 || st.ScrollWidth > st.InnerWidth {
 		t.Errorf("on a 390px phone the page is %dpx wide in a %dpx viewport (missing viewport meta or unwrapped text)", st.ScrollWidth, st.InnerWidth)
@@ -268,6 +326,80 @@ func TestLocalPageInChromium(t *testing.T) {
 		t.Errorf("section#stable lists %q, want v1.2.3", g)
 	}
 	checkLinks(t, b, st)
+	checkVerify(t, b, st, "v1.2.3")
+}
+
+// checkVerify checks the badges and "Verify a download" of every release:
+// stable ones are signed, the others not; only latest is open. Then it runs
+// latest's sha256sum line, as the browser shows it, in a folder holding a
+// downloaded binary and SHA256SUMS.
+func checkVerify(t *testing.T, b *bucket, st pageState, latest string) {
+	t.Helper()
+	if len(st.Releases) == 0 {
+		t.Fatal("the page shows no release")
+	}
+	base, err := url.Parse(st.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st.Releases {
+		stable := !strings.Contains(r.Version, "-") && strings.HasPrefix(r.Version, "v")
+		all := strings.Join(r.Commands, "\n")
+		switch {
+		case r.Signed == r.Unsigned:
+			t.Errorf("%s: signed badge %v, unsigned badge %v; want exactly one", r.Version, r.Signed, r.Unsigned)
+		case stable != r.Signed:
+			t.Errorf("%s: signed %v, want %v", r.Version, r.Signed, stable)
+		case r.Signed && (r.Sigs == 0 || !strings.Contains(all, "cosign verify-blob --key cosign.pub --signature SHA256SUMS.sig --insecure-ignore-tlog SHA256SUMS") ||
+			!strings.Contains(all, "cosign verify-attestation --key cosign.pub --insecure-ignore-tlog --type slsaprovenance1 registry.example/garage@sha256:")):
+			t.Errorf("%s: signed release has %d .sig links and commands:\n%s", r.Version, r.Sigs, all)
+		case r.Unsigned && (r.Sigs != 0 || strings.Contains(all, "cosign") || !strings.Contains(all, "sha256sum -c")):
+			t.Errorf("%s: unsigned release has %d .sig links and commands:\n%s", r.Version, r.Sigs, all)
+		}
+		if r.Open != (r.Version == latest) || (r.Open && r.Visible != len(r.Commands)) || (!r.Open && r.Visible != 0) {
+			t.Errorf("%s: verify open %v with %d of %d commands on screen; want it open only for %s", r.Version, r.Open, r.Visible, len(r.Commands), latest)
+		}
+		if r.Version != latest {
+			continue
+		}
+		var bin *struct {
+			Version     string `json:"version"`
+			Target      string `json:"target"`
+			Href        string `json:"href"`
+			DataSHA     string `json:"dataSHA"`
+			ShownSHA    string `json:"shownSHA"`
+			Description string `json:"description"`
+		}
+		for i := range st.Binaries {
+			if st.Binaries[i].Version == latest {
+				bin = &st.Binaries[i]
+				break
+			}
+		}
+		var check string
+		for _, c := range r.Commands {
+			if strings.Contains(c, "sha256sum -c") {
+				check = c
+				break
+			}
+		}
+		if bin == nil || check == "" {
+			t.Fatalf("%s: no binary or no sha256sum line on the page", latest)
+		}
+		dir := t.TempDir()
+		data, _ := get(t, base, bin.Href)
+		sums, _ := get(t, base, strings.TrimSuffix(bin.Href, path.Base(bin.Href))+"../"+manifest.SumsName)
+		// The browser saves the download under its base name.
+		if err := os.WriteFile(filepath.Join(dir, path.Base(bin.Href)), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, manifest.SumsName), sums, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := runIn(t, dir, check); err != nil {
+			t.Errorf("%s: the page's %q fails on a good download: %v\n%s", latest, check, err, out)
+		}
+	}
 }
 
 // load opens a page of the directory, served over HTTP, on a phone-sized

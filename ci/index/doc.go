@@ -26,6 +26,16 @@
 // when docs were published. A binary is at prefix + targets[].path and its
 // checksum at the same key plus ".sha256". The arrays are never null.
 //
+// A <release> also says how to check it: "signed" (always present; false
+// for an unsigned release), and when the files exist "sbom_url",
+// "provenance_url" (the unsigned in-toto statement), "public_key_url",
+// "provenance_signature_url" (the DSSE envelope for cosign
+// verify-blob-attestation), "image_signature_url" and "signature_urls",
+// which maps a signed file by its path in the release folder ("SHA256SUMS",
+// targets[].path) to its cosign signature. Like docs_url they are relative
+// to the JSON file. Verify with a public key taken from the project's
+// repository, not only with the one next to the files.
+//
 // dist/ holds the same two files for its one release, as index.html and
 // releases.json (LocalHTML, LocalJSON): there, links and "prefix" are
 // relative to dist/ itself ("prefix" is "", docs are under "docs/").

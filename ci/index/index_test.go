@@ -154,3 +154,49 @@ func TestHumanSize(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONSupplyChain(t *testing.T) {
+	signed := sign(mk("v1.0.0", "stable", 0, "a"))
+	unsigned := mk("v0.9.0", "stable", 0, "b")
+	idx := Build([]*manifest.Manifest{signed, unsigned})
+	for name, render := range map[string]func() ([]byte, error){"bucket": idx.JSON, "local": idx.LocalJSON} {
+		b, err := render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Stable []struct {
+				Version       string            `json:"version"`
+				Prefix        string            `json:"prefix"`
+				Signed        *bool             `json:"signed"`
+				SBOMURL       string            `json:"sbom_url"`
+				ProvenanceURL string            `json:"provenance_url"`
+				PublicKeyURL  string            `json:"public_key_url"`
+				SignatureURLs map[string]string `json:"signature_urls"`
+				EnvelopeURL   string            `json:"provenance_signature_url"`
+				Signatures    *manifest.Signatures
+			} `json:"stable"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Stable) != 2 {
+			t.Fatalf("%s: %v\n%s", name, err, b)
+		}
+		s, u := doc.Stable[0], doc.Stable[1]
+		pre := s.Prefix
+		if name == "bucket" && pre != ReleasePrefix("v1.0.0") || name == "local" && pre != "" {
+			t.Errorf("%s: prefix %q", name, pre)
+		}
+		if s.Signed == nil || !*s.Signed || s.SBOMURL != pre+manifest.SBOMName || s.ProvenanceURL != pre+manifest.ProvenanceName ||
+			s.PublicKeyURL != pre+manifest.PublicKeyName || s.EnvelopeURL != pre+manifest.EnvelopeName ||
+			s.SignatureURLs[manifest.SumsName] != pre+"SHA256SUMS.sig" ||
+			s.SignatureURLs["x86_64-unknown-linux-gnu/garage"] != pre+"x86_64-unknown-linux-gnu/garage.sig" {
+			t.Errorf("%s: signed release = %+v", name, s)
+		}
+		// The manifest's own fields are still there, unchanged.
+		if s.Signatures == nil || s.Signatures.PublicKey != manifest.PublicKeyName {
+			t.Errorf("%s: the manifest's signatures field is gone: %+v", name, s.Signatures)
+		}
+		if u.Signed == nil || *u.Signed || u.SBOMURL != "" || u.PublicKeyURL != "" || u.SignatureURLs != nil {
+			t.Errorf("%s: unsigned release = %+v, want \"signed\": false and no links", name, u)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type jsonRelease struct {
 	*manifest.Manifest
 	Prefix  string `json:"prefix"`
 	DocsURL string `json:"docs_url,omitempty"`
+	jsonLinks
 }
 
 // JSON renders the index as the indented _releases.json document for the
@@ -51,6 +52,7 @@ func (idx Index) json(name string, prefix func(string) string, docs func(*manife
 		out := make([]jsonRelease, 0, len(ms))
 		for _, m := range ms {
 			r := jsonRelease{Manifest: m, Prefix: prefix(m.Version)}
+			r.jsonLinks = supplyChainJSON(m, r.Prefix)
 			if m.Docs != "" {
 				r.DocsURL = docs(m)
 			}

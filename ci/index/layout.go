@@ -35,6 +35,11 @@ func SumsKey(version string) string { return ReleasePrefix(version) + manifest.S
 // BinaryKey is "_releases/<version>/<triple>/<binary>" for an artifact.
 func BinaryKey(version string, a manifest.Artifact) string { return ReleasePrefix(version) + a.Path }
 
+// FileKey is a file of a release's folder by its path relative to the
+// release root, such as the manifest's SBOM, Provenance and Signatures paths:
+// "_releases/<version>/sbom.cdx.json".
+func FileKey(version, rel string) string { return ReleasePrefix(version) + rel }
+
 // ChecksumKey is the binary's key plus ".sha256".
 func ChecksumKey(version string, a manifest.Artifact) string {
 	return BinaryKey(version, a) + ChecksumSuffix

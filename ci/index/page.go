@@ -39,6 +39,12 @@ type build struct {
 	// project reports rather than fails on.
 	Logs     []logLink
 	Warnings []string
+	// The supply chain (supplychain.go): SBOM and provenance links, and for
+	// a signed release its signature files; Verify holds the commands.
+	SBOMHref, ProvenanceHref string
+	Signed                   bool
+	Sig                      *signedLinks
+	Verify                   verify
 }
 
 type logLink struct{ Name, Href string }
@@ -50,6 +56,9 @@ type artifact struct {
 	Size               string
 	Bytes              int64
 	SHA256             string
+
+	// SigHref is the binary's cosign signature, when signed.
+	SigHref string
 }
 
 func (idx Index) page(l links) page {
@@ -107,6 +116,8 @@ func builds(ms []*manifest.Manifest, latest string, l links) []build {
 			}
 			b.Artifacts = append(b.Artifacts, art)
 		}
+		b.supplyChain(m, pre)
+		b.Verify.Open = b.Latest
 		out = append(out, b)
 	}
 	return out
