@@ -29,6 +29,7 @@ import (
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/provenance"
 	"github.com/garage-release/garage-release/ci/target"
 )
 
@@ -177,6 +178,38 @@ func checkDist(t *testing.T, dist, version string, targets []target.Target) {
 	}
 	if !strings.Contains(page, version) {
 		t.Errorf("index.html does not name %s", version)
+	}
+	checkSupplyChain(t, dist, m)
+}
+
+// checkSupplyChain checks the SBOM and the provenance of an unsigned dist/:
+// the SBOM is CycloneDX and names the project's crates, the provenance's
+// subjects are the binaries and the image, and the page says "unsigned".
+func checkSupplyChain(t *testing.T, dist string, m *manifest.Manifest) {
+	t.Helper()
+	var bom struct {
+		BOMFormat  string `json:"bomFormat"`
+		Components []struct {
+			Name string `json:"name"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(dist, manifest.SBOMName)), &bom); err != nil || bom.BOMFormat != "CycloneDX" || len(bom.Components) == 0 {
+		t.Errorf("%s: not a CycloneDX SBOM with components (%v)", manifest.SBOMName, err)
+	}
+	subjects, err := provenance.Subjects(readFile(t, filepath.Join(dist, manifest.ProvenanceName)))
+	if err != nil {
+		t.Fatalf("%s: %v", manifest.ProvenanceName, err)
+	}
+	for _, a := range m.Targets {
+		if subjects[a.Path] != a.SHA256 {
+			t.Errorf("the provenance has no subject %s with sha256 %s: %v", a.Path, a.SHA256, subjects)
+		}
+	}
+	if m.Build == nil || m.Build.ImageDigest == "" || m.SBOM != manifest.SBOMName || m.Provenance != manifest.ProvenanceName {
+		t.Errorf("the manifest does not list the SBOM, the provenance and the image digest: %+v", m)
+	}
+	if m.Signatures == nil && !strings.Contains(string(readFile(t, filepath.Join(dist, "index.html"))), "unsigned") {
+		t.Errorf("the page of an unsigned release does not say unsigned")
 	}
 }
 

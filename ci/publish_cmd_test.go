@@ -49,6 +49,10 @@ func fakeDist(t *testing.T, dir, v, commit string) string {
 		m.Targets = append(m.Targets, manifest.Artifact{Target: tg.Name, Triple: tg.Triple, Platform: tg.Platform, Path: path, Size: int64(len(data)), SHA256: sums[path]})
 	}
 	writeTestFile(t, filepath.Join(dist, manifest.SumsName), sums.Format())
+	// What the pipeline records of the build, and an SBOM to upload.
+	m.Build = &manifest.Build{Toolchain: "recipe:sha256:" + strings.Repeat("ab", 32), BaseImage: "debian:trixie@sha256:" + strings.Repeat("cd", 32)}
+	m.SBOM = manifest.SBOMName
+	writeTestFile(t, filepath.Join(dist, manifest.SBOMName), []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`+"\n"))
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,8 @@
+use proc_macro::TokenStream;
+
+#[proc_macro]
+pub fn hello(_: TokenStream) -> TokenStream {
+    format!("fn hello() -> &'static str {{ {:?} }}", macro_support::greeting())
+        .parse()
+        .unwrap()
+}

@@ -1,0 +1,1 @@
+pub fn nonempty(s: &str) -> bool { !s.is_empty() }
