@@ -208,7 +208,7 @@ func checkSupplyChain(t *testing.T, dist string, m *manifest.Manifest) {
 	if m.Build == nil || m.Build.ImageDigest == "" || m.SBOM != manifest.SBOMName || m.Provenance != manifest.ProvenanceName {
 		t.Errorf("the manifest does not list the SBOM, the provenance and the image digest: %+v", m)
 	}
-	if m.Signatures == nil && !strings.Contains(string(readFile(t, filepath.Join(dist, "index.html"))), "unsigned") {
+	if m.Signatures == nil && !strings.Contains(string(readFile(t, filepath.Join(dist, "index.html"))), `class="badge unsigned"`) {
 		t.Errorf("the page of an unsigned release does not say unsigned")
 	}
 }
