@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path"
@@ -150,8 +152,20 @@ func TestSignedReleaseVerifiesWithCosign(t *testing.T) {
 	data, _ = os.ReadFile(p)
 	data[0] ^= 1
 	writeTestFile(t, p, data)
-	// Keep SHA256SUMS and the manifest consistent with the change, as a
-	// careless edit would: only the signature can tell.
+	// SHA256SUMS and the manifest are rewritten to match, as someone
+	// replacing the binary would: only the signatures can tell.
+	sum := sha256.Sum256(data)
+	m2.Targets[1].SHA256 = hex.EncodeToString(sum[:])
+	sums := manifest.Sums{}
+	for _, a := range m2.Targets {
+		sums[a.Path] = a.SHA256
+	}
+	writeTestFile(t, filepath.Join(dist2, manifest.SumsName), sums.Format())
+	mdata, err := m2.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dist2, manifest.FileName), mdata)
 	before := w.keys(t)
 	code, _, stderr = c.run(append([]string{"publish", "--dist", dist2}, w.flags()...)...)
 	if code == exitOK || !strings.Contains(stderr, "signature") {
