@@ -73,6 +73,14 @@ func runVerify(ctx context.Context, e *env, o *options) error {
 		return fmt.Errorf("verify %s: the rebuild failed: %s", m.Version, pipeline.Describe(err))
 	}
 	rows := compareBinaries(m, res.Manifest)
+	if pb, rb := m.Build, res.Manifest.Build; pb != nil && rb != nil {
+		// Not a verdict by itself (the bytes decide), but the first
+		// suspect when they differ.
+		if pb.Toolchain != rb.Toolchain || pb.BaseImage != rb.BaseImage {
+			fmt.Fprintf(e.stderr, "note: the toolchain differs from the release's: published %s on %s, now %s on %s\n",
+				pb.Toolchain, orNone(pb.BaseImage), rb.Toolchain, orNone(rb.BaseImage))
+		}
+	}
 	if st.Image {
 		digest, err := rebuiltImageDigest(ctx, res)
 		if err != nil {
