@@ -540,18 +540,8 @@ func (m *GarageRelease) Promote(
 	registryPassword *dagger.Secret,
 	// +optional
 	force bool,
-	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY.
-	// +optional
-	signKey *dagger.Secret,
-	// The signing key's password, e.g. env:COSIGN_PASSWORD.
-	// +optional
-	signPassword *dagger.Secret,
 ) (string, error) {
 	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
-	if err != nil {
-		return "", err
-	}
-	signer, err := loadSigner(ctx, signKey, signPassword)
 	if err != nil {
 		return "", err
 	}
