@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"dagger.io/dagger"
 
 	"github.com/garage-release/garage-release/ci/target"
@@ -16,7 +18,10 @@ func (p *Pipeline) Image(t target.Target, bin *dagger.File) *dagger.Container {
 		WithFile("/"+s.Binary, bin.WithTimestamps(int(p.cfg.SourceDateEpoch)), dagger.ContainerWithFileOpts{Permissions: 0o755}).
 		WithEntrypoint(s.ImageEntrypoint()).
 		WithLabel("org.opencontainers.image.title", s.ImageName()).
-		WithLabel("org.opencontainers.image.version", p.cfg.Version)
+		WithLabel("org.opencontainers.image.version", p.cfg.Version).
+		// The engine stamps the export time into the config; the publisher
+		// replaces it with this (see publish.CreatedLabel).
+		WithLabel("org.opencontainers.image.created", time.Unix(p.cfg.SourceDateEpoch, 0).UTC().Format(time.RFC3339))
 	if p.cfg.Commit != "" {
 		ctr = ctr.WithLabel("org.opencontainers.image.revision", p.cfg.Commit)
 	}

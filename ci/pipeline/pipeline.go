@@ -180,7 +180,12 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 	if p.cfg.CacheBust != "" {
 		ctr = ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_BUST", p.cfg.CacheBust)
 	}
-	return ctr
+	// The engine caches an exec's result by its inputs, and a cache
+	// volume's name is not one of them: without this, a new namespace
+	// would get the old namespace's results without running anything.
+	// With it, a new namespace really builds cold (what verify relies
+	// on), and the same namespace stays warm.
+	return ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_NAMESPACE", p.cfg.CacheNamespace)
 }
 
 // cargoArgs returns the flags the release build of the project takes: the

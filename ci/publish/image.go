@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -183,9 +184,12 @@ func withTarball(tarball string, fn func(idx v1.ImageIndex, digest string, platf
 	return fn(idx, digest.String(), platforms)
 }
 
-// imageIndex returns the image index of an OCI layout: the layout's single
-// index when index.json names one (what the engine writes for several
-// platforms), else an index of the image manifests index.json lists.
+// imageIndex returns the image index that is pushed for an OCI layout: an
+// index of the images the layout holds (the layout's single index when
+// index.json names one, what the engine writes for several platforms; else
+// the image manifests index.json lists), each naming its platform and with
+// its creation time set from the image itself (normalized), so that two
+// builds of one commit push the same digest.
 func imageIndex(dir string) (v1.ImageIndex, error) {
 	top, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -198,33 +202,75 @@ func imageIndex(dir string) (v1.ImageIndex, error) {
 	if len(im.Manifests) == 0 {
 		return nil, fmt.Errorf("the OCI layout holds no image")
 	}
+	src, nested := v1.ImageIndex(top), false
 	if len(im.Manifests) == 1 && im.Manifests[0].MediaType.IsIndex() {
-		return top.ImageIndex(im.Manifests[0].Digest)
+		nested = true
+		if src, err = top.ImageIndex(im.Manifests[0].Digest); err != nil {
+			return nil, err
+		}
+		if im, err = src.IndexManifest(); err != nil {
+			return nil, err
+		}
 	}
-	// index.json lists the image manifests (the engine writes that for a
-	// single platform), possibly without their platforms: a client could
-	// not pick one. The index pushed names each image's platform, read
-	// from its config.
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	changed := !nested
 	for _, d := range im.Manifests {
 		if !d.MediaType.IsImage() {
-			return nil, fmt.Errorf("the OCI layout's index.json lists %s (%s): expected one index or image manifests", d.Digest, d.MediaType)
+			return nil, fmt.Errorf("the OCI layout lists %s (%s): expected one index or image manifests", d.Digest, d.MediaType)
 		}
-		img, err := top.Image(d.Digest)
+		img, err := src.Image(d.Digest)
 		if err != nil {
 			return nil, err
 		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", d.Digest, err)
+		}
+		// index.json may list an image without its platform (the engine
+		// does for a single one): a client could not pick it.
 		platform := d.Platform
 		if platform == nil {
-			cf, err := img.ConfigFile()
-			if err != nil {
-				return nil, fmt.Errorf("image %s: %w", d.Digest, err)
-			}
-			platform = cf.Platform()
+			platform, changed = cf.Platform(), true
 		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: platform}})
+		normalized, err := normalizeCreated(img, cf)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", d.Digest, err)
+		}
+		if normalized != img {
+			img, changed = normalized, true
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: platform, Annotations: d.Annotations}})
+	}
+	if !changed {
+		return src, nil // the engine's index as it is, byte for byte
 	}
 	return idx, nil
+}
+
+// CreatedLabel is the label the pipeline sets to the build's
+// SOURCE_DATE_EPOCH: the image's creation time when pushed.
+const CreatedLabel = "org.opencontainers.image.created"
+
+// normalizeCreated sets the config's creation times (the engine writes the
+// time of the export, so every build would differ) to the CreatedLabel's
+// time. An image without the label (not built by the pipeline) is left as
+// it is. Layers are untouched.
+func normalizeCreated(img v1.Image, cf *v1.ConfigFile) (v1.Image, error) {
+	l := cf.Config.Labels[CreatedLabel]
+	if l == "" {
+		return img, nil
+	}
+	at, err := time.Parse(time.RFC3339, l)
+	if err != nil {
+		return nil, fmt.Errorf("label %s %q: %w", CreatedLabel, l, err)
+	}
+	at = at.UTC()
+	cf = cf.DeepCopy()
+	cf.Created = v1.Time{Time: at}
+	for i := range cf.History {
+		cf.History[i].Created = v1.Time{Time: at}
+	}
+	return mutate.ConfigFile(img, cf)
 }
 
 // untar extracts the regular files and folders of a tarball into dir.

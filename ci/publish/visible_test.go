@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -520,5 +521,45 @@ func TestPushTarballOfImageManifests(t *testing.T) {
 	}
 	if tags := w.tags(t); len(tags) != 0 {
 		t.Errorf("a push by digest made tags %v", tags)
+	}
+}
+
+// Two builds of one commit differ only in the time the engine stamps into
+// each image's config at export: the index pushed (and TarballDigest) is
+// the same, with the creation time of the pipeline's label.
+func TestTarballDigestIgnoresExportTime(t *testing.T) {
+	base, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digests := map[string]bool{}
+	for i, export := range []time.Time{time.Now(), time.Now().Add(time.Hour)} {
+		cf, err := base.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf = cf.DeepCopy()
+		cf.Created = v1.Time{Time: export}
+		cf.History = []v1.History{{Created: v1.Time{Time: export}, CreatedBy: "withfile /app"}}
+		cf.Config.Labels = map[string]string{CreatedLabel: "2026-01-02T03:04:05Z"}
+		img, err := mutate.ConfigFile(base, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+			mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+		dir := t.TempDir()
+		engineDigest := writeImageTarball(t, dir, idx)
+		d, platforms, err := TarballDigest(filepath.Join(dir, ImageTarball))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == engineDigest || len(platforms) != 1 {
+			t.Errorf("build %d: the export time was not normalized (digest %s, platforms %v)", i, d, platforms)
+		}
+		digests[d] = true
+	}
+	if len(digests) != 1 {
+		t.Errorf("two exports of one image give different digests: %v", digests)
 	}
 }
