@@ -121,10 +121,36 @@ func TestE2EVerify(t *testing.T) {
 	src := copyExample(t)
 	commit := gitCommit(t, src, "release")
 	work := t.TempDir()
+	prefix := testenv.Registry(t) + "/verify-" + randomHex(t)[:8]
 	args := append([]string{"release", "--publish", "--source", src, "--tag", "v0.4.0", "--targets", "amd64,arm64",
-		"--sign-key", k.Private, "--registry", testenv.Registry(t) + "/verify-" + randomHex(t)[:8], "--registry-insecure"}, s3Flags...)
+		"--sign-key", k.Private, "--registry", prefix, "--registry-insecure"}, s3Flags...)
 	if code, _, stderr := runCLIEnv(t, work, vars, args...); code != 0 {
 		t.Fatalf("release --publish exited %d:\n%s", code, tail(stderr, 40))
+	}
+	// What the engine built and the host signed verifies with cosign.
+	dist := filepath.Join(work, "dist")
+	m, err := manifest.Parse(readFile(t, filepath.Join(dist, manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := m.Targets[0].Path
+	for _, args := range [][]string{
+		{"verify-blob", "--key", k.Public, "--signature", "SHA256SUMS.sig", "--insecure-ignore-tlog", "SHA256SUMS"},
+		{"verify-blob", "--key", k.Public, "--signature", bin + ".sig", "--insecure-ignore-tlog", bin},
+		{"verify-blob-attestation", "--key", k.Public, "--signature", manifest.EnvelopeName, "--type", "slsaprovenance1", "--insecure-ignore-tlog", bin},
+		{"verify", "--key", k.Public, "--insecure-ignore-tlog", "--allow-http-registry", prefix + "/kvstore@" + m.Build.ImageDigest},
+		{"verify-attestation", "--key", k.Public, "--insecure-ignore-tlog", "--allow-http-registry", "--type", "slsaprovenance1", prefix + "/kvstore@" + m.Build.ImageDigest},
+	} {
+		if ok, out := testenv.RunCosign(t, dist, args...); !ok {
+			t.Errorf("cosign %s:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	published, err := manifest.Parse([]byte(readObject(t, s3.Client(t), bucket, "_releases/v0.4.0/"+manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if published.Image == nil || published.Image.Digest != m.Build.ImageDigest {
+		t.Errorf("the pushed digest %v is not the one signed (%s)", published.Image, m.Build.ImageDigest)
 	}
 
 	code, stdout, stderr := runCLIEnv(t, work, vars, append([]string{"verify", "v0.4.0", "--source", src}, s3Flags...)...)

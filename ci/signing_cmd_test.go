@@ -232,3 +232,45 @@ func (w publishWorld) getObject(t *testing.T, key string) []byte {
 	}
 	return data
 }
+
+// promote carries a signed development build's signatures over: the
+// promoted release's files are the same bytes, so cosign verifies them
+// with the same key, and the image keeps its digest and its signature.
+func TestPromoteKeepsSignatures(t *testing.T) {
+	w := newPublishWorld(t)
+	k := testenv.CosignKeyPair(t)
+	repo := w.prefix + "/kvstore"
+	commit := strings.Repeat("5", 40)
+	c := w.cli(t)
+	fakeDist(t, c.dir, commit, commit)
+	m := signDist(t, filepath.Join(c.dir, "dist"), k, repo)
+	if code, _, stderr := c.run(append([]string{"publish"}, w.flags()...)...); code != exitOK {
+		t.Fatalf("publish of the development build: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := c.run(append([]string{"promote", "--from", commit, "--to", "v4.0.0"}, w.flags()...)...); code != exitOK {
+		t.Fatalf("promote: exit %d\n%s", code, stderr)
+	}
+	user := t.TempDir()
+	prefix := index.ReleasePrefix("v4.0.0")
+	for _, n := range []string{manifest.PublicKeyName, manifest.SumsName, manifest.SumsName + ".sig", manifest.EnvelopeName} {
+		w.download(t, prefix+n, user, n)
+	}
+	bin := m.Targets[1].Path
+	w.download(t, prefix+bin, user, path.Base(bin))
+	promoted, err := manifest.Parse(w.getObject(t, prefix+manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if promoted.Signatures == nil || promoted.Version != "v4.0.0" {
+		t.Fatalf("the promoted manifest lost its signatures: %+v", promoted)
+	}
+	for _, args := range [][]string{
+		{"verify-blob", "--key", manifest.PublicKeyName, "--signature", "SHA256SUMS.sig", "--insecure-ignore-tlog", "SHA256SUMS"},
+		{"verify-blob-attestation", "--key", manifest.PublicKeyName, "--signature", manifest.EnvelopeName, "--type", "slsaprovenance1", "--insecure-ignore-tlog", path.Base(bin)},
+		{"verify", "--key", manifest.PublicKeyName, "--insecure-ignore-tlog", "--allow-http-registry", repo + ":v4.0.0"},
+	} {
+		if ok, out := testenv.RunCosign(t, user, args...); !ok {
+			t.Errorf("cosign %s after promote:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
