@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -35,11 +33,6 @@ func fakeDist(t *testing.T, dir, v, commit string) string {
 	dist := filepath.Join(dir, "dist")
 	m := &manifest.Manifest{Version: v, Class: string(version.Classify(v)), Commit: commit, Date: time.Now().UTC().Truncate(time.Second), Binary: "kvstore"}
 	sums := manifest.Sums{}
-	lay := t.TempDir()
-	p, err := layout.Write(lay, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tg := range target.All[:2] {
 		data := []byte(tg.Name + " binary of " + v + " " + randomHex(t))
 		path := tg.BinaryPath(m.Binary)
@@ -65,24 +58,7 @@ func fakeDist(t *testing.T, dir, v, commit string) string {
 	// As the engine writes it: index.json names one multi-platform index.
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
 		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
-	if err := p.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
-	digest, err := idx.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(dist, publish.ImageTarball))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(lay)); err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	f.Close()
-	return digest.String()
+	return testenv.ImageTarball(t, filepath.Join(dist, publish.ImageTarball), idx)
 }
 
 func writeTestFile(t *testing.T, p string, data []byte) {

@@ -1,7 +1,6 @@
 package attest
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -12,7 +11,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -24,6 +22,7 @@ import (
 	"github.com/garage-release/garage-release/ci/publish"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // writeDist writes what the engine exports for a release: two binaries,
@@ -55,32 +54,12 @@ func writeDist(t *testing.T) (string, *manifest.Manifest) {
 
 func writeImage(t *testing.T, p string) {
 	t.Helper()
-	lay := t.TempDir()
-	l, err := layout.Write(lay, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img, err := random.Image(128, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
-		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
-	if err := l.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(lay)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	testenv.ImageTarball(t, p, mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}}))
 }
 
 func write(t *testing.T, p string, data []byte) {

@@ -1,12 +1,10 @@
 package publish
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,42 +52,10 @@ func randomIndex(t testing.TB) v1.ImageIndex {
 	return idx
 }
 
-// writeImageTarball writes idx into dir/image.tar as the engine does: an
-// OCI layout whose index.json names the one multi-platform index. It
+// writeImageTarball writes idx into dir/image.tar as the engine does and
 // returns the index digest.
 func writeImageTarball(t testing.TB, dir string, idx v1.ImageIndex) string {
-	t.Helper()
-	lay := t.TempDir()
-	p, err := layout.Write(lay, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
-	tarFolder(t, lay, filepath.Join(dir, ImageTarball))
-	d, err := idx.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
-}
-
-// tarFolder writes the files of dir into the tarball dest.
-func tarFolder(t testing.TB, dir, dest string) {
-	t.Helper()
-	f, err := os.Create(dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	return testenv.ImageTarball(t, filepath.Join(dir, ImageTarball), idx)
 }
 
 // imageBuild is a fake dist/ with a real image.tar.
@@ -511,7 +477,7 @@ func TestPushTarballOfImageManifests(t *testing.T) {
 	if err := p.AppendImage(img); err != nil {
 		t.Fatal(err)
 	}
-	tarFolder(t, lay, filepath.Join(dir, ImageTarball))
+	testenv.TarFolder(t, lay, filepath.Join(dir, ImageTarball))
 	digest, platforms, err := w.reg.PushTarball(testCtx(t), filepath.Join(dir, ImageTarball))
 	if err != nil {
 		t.Fatal(err)
