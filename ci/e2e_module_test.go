@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // daggerCLI finds the dagger CLI the way the Go SDK does, or skips.
@@ -32,11 +35,15 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 	dagger := daggerCLI(t)
 	mod := t.TempDir()
 	copyRepo(t, "..", mod)
+	// Both front ends sign with one key: the module gets it as secrets.
+	k := testenv.CosignKeyPair(t)
+	pem := string(readFile(t, k.Private))
+	keyVars := map[string]string{envSigningKey: pem, envSigningPassword: k.Password}
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(dagger, args...)
 		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
+		cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1", envSigningKey+"="+pem, envSigningPassword+"="+k.Password)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -49,10 +56,11 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 	commit := strings.Repeat("cd", 20)
 	run("develop")
 	moduleDist := filepath.Join(t.TempDir(), "dist")
-	run("call", "release", "--tag", tag, "--commit", commit, "export", "--path", moduleDist)
+	run("call", "release", "--tag", tag, "--commit", commit,
+		"--sign-key", "env:"+envSigningKey, "--sign-password", "env:"+envSigningPassword, "export", "--path", moduleDist)
 
 	work := t.TempDir()
-	if code, _, _ := runCLI(t, work, "release", "--tag", tag, "--commit", commit); code != 0 {
+	if code, _, _ := runCLIEnv(t, work, keyVars, "release", "--tag", tag, "--commit", commit); code != 0 {
 		t.Fatalf("go run ./ci release exited %d", code)
 	}
 	cliDist := filepath.Join(work, "dist")
@@ -71,6 +79,23 @@ func TestE2EModuleMatchesCLI(t *testing.T) {
 	a, b := readFile(t, filepath.Join(moduleDist, "SHA256SUMS")), readFile(t, filepath.Join(cliDist, "SHA256SUMS"))
 	if !bytes.Equal(a, b) {
 		t.Errorf("different binaries:\nmodule:\n%s\ncli:\n%s", a, b)
+	}
+	// The same image, and signatures cosign accepts from either.
+	mm, err := manifest.Parse(readFile(t, filepath.Join(moduleDist, manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := manifest.Parse(readFile(t, filepath.Join(cliDist, manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm.Build == nil || cm.Build == nil || mm.Build.ImageDigest != cm.Build.ImageDigest || mm.Signatures == nil {
+		t.Errorf("module and CLI: image digests %+v and %+v, module signatures %v", mm.Build, cm.Build, mm.Signatures)
+	}
+	for _, dist := range []string{moduleDist, cliDist} {
+		if ok, out := testenv.RunCosign(t, dist, "verify-blob", "--key", k.Public, "--signature", "SHA256SUMS.sig", "--insecure-ignore-tlog", "SHA256SUMS"); !ok {
+			t.Errorf("cosign verify-blob in %s:\n%s", dist, out)
+		}
 	}
 }
 
