@@ -187,14 +187,23 @@ func checkDist(t *testing.T, dist, version string, targets []target.Target) {
 // subjects are the binaries and the image, and the page says "unsigned".
 func checkSupplyChain(t *testing.T, dist string, m *manifest.Manifest) {
 	t.Helper()
+	// The example links std alone: the SBOM names it, and its toolchain.
 	var bom struct {
-		BOMFormat  string `json:"bomFormat"`
-		Components []struct {
-			Name string `json:"name"`
-		} `json:"components"`
+		BOMFormat string `json:"bomFormat"`
+		Metadata  struct {
+			Component struct {
+				Name string `json:"name"`
+			} `json:"component"`
+		} `json:"metadata"`
+		Formulation []struct {
+			Components []struct {
+				Name string `json:"name"`
+			} `json:"components"`
+		} `json:"formulation"`
 	}
-	if err := json.Unmarshal(readFile(t, filepath.Join(dist, manifest.SBOMName)), &bom); err != nil || bom.BOMFormat != "CycloneDX" || len(bom.Components) == 0 {
-		t.Errorf("%s: not a CycloneDX SBOM with components (%v)", manifest.SBOMName, err)
+	if err := json.Unmarshal(readFile(t, filepath.Join(dist, manifest.SBOMName)), &bom); err != nil || bom.BOMFormat != "CycloneDX" ||
+		bom.Metadata.Component.Name != m.Binary || len(bom.Formulation) == 0 || len(bom.Formulation[0].Components) == 0 {
+		t.Errorf("%s: not a CycloneDX SBOM of %s with its toolchain (%v)", manifest.SBOMName, m.Binary, err)
 	}
 	subjects, err := provenance.Subjects(readFile(t, filepath.Join(dist, manifest.ProvenanceName)))
 	if err != nil {
