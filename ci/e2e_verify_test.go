@@ -73,6 +73,17 @@ func TestE2EReproducibleBuilds(t *testing.T) {
 			return dir
 		},
 		"vendored": func(t *testing.T) string { return checkoutFixture(t, "vendored", nil) },
+		// 158 crates vendored from Debian's packages, LTO: minutes per build.
+		"heavy": func(t *testing.T) string {
+			dir := filepath.Join(t.TempDir(), "heavy")
+			cmd := exec.Command("bash", filepath.Join("..", "bench", "heavy-project"), dir)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				// It needs apt's package lists and Debian's archive.
+				t.Skipf("bench/heavy-project could not write the project: %v\n%s", err, tail(string(out), 5))
+			}
+			gitCommit(t, dir, "heavy")
+			return dir
+		},
 	}
 	for name, checkout := range projects {
 		t.Run(name, func(t *testing.T) {
