@@ -78,6 +78,11 @@ func publishCommands() []command {
 // s3Config reads the S3 settings from flags, then the environment, and
 // checks them: a bad endpoint or missing credentials are usage errors.
 func s3Config(e *env, o *options) (publish.Config, error) {
+	return s3ConfigWith(e, o, false)
+}
+
+// s3ConfigWith is s3Config for a read that may be anonymous (verify).
+func s3ConfigWith(e *env, o *options, anonymous bool) (publish.Config, error) {
 	pick := func(flag, envName string) string {
 		if flag != "" {
 			return flag
@@ -92,6 +97,7 @@ func s3Config(e *env, o *options) (publish.Config, error) {
 		Secure:    !o.s3.insecure,
 		AccessKey: e.getenv(publish.EnvAccessKey),
 		SecretKey: e.getenv(publish.EnvSecretKey),
+		Anonymous: anonymous,
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, &usageError{msg: err.Error()}

@@ -43,9 +43,15 @@ type comparison struct {
 func (c comparison) same() bool { return c.published == c.rebuilt }
 
 func runVerify(ctx context.Context, e *env, o *options) error {
-	cfg, err := s3Config(e, o)
+	// Anyone may verify a public release: without credentials the bucket
+	// is read anonymously.
+	anonymous := e.getenv(publish.EnvAccessKey) == "" && e.getenv(publish.EnvSecretKey) == ""
+	cfg, err := s3ConfigWith(e, o, anonymous)
 	if err != nil {
 		return err
+	}
+	if anonymous {
+		fmt.Fprintf(e.stderr, "No S3 credentials (%s, %s): reading the bucket anonymously.\n", publish.EnvAccessKey, publish.EnvSecretKey)
 	}
 	m, err := publish.FetchManifest(ctx, cfg, o.arg)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,5 +39,22 @@ func TestVerifyRefusals(t *testing.T) {
 	}
 	if c.dialed {
 		t.Error("the engine was contacted")
+	}
+
+	// Without credentials the bucket is read anonymously: refused while
+	// it is private, read once it is public (the commit check shows the
+	// manifest was read).
+	anon := newCLI(t)
+	code, _, stderr = anon.run(append([]string{"verify", "v2.0.0", "--source", src}, s3...)...)
+	if code != exitFailure || !strings.Contains(stderr, "anonymously") || !strings.Contains(stderr, "403") {
+		t.Errorf("anonymous verify of a private bucket: exit %d\n%s", code, stderr)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::` + w.bucket + `/*"]}]}`
+	if err := w.s3.Client(t).SetBucketPolicy(context.Background(), w.bucket, policy); err != nil {
+		t.Fatalf("making the bucket public: %v", err)
+	}
+	code, _, stderr = anon.run(append([]string{"verify", "v2.0.0", "--source", src}, s3...)...)
+	if code != exitUsage || !strings.Contains(stderr, released) {
+		t.Errorf("anonymous verify of a public bucket: exit %d, want %d naming %s\n%s", code, exitUsage, released, stderr)
 	}
 }

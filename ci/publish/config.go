@@ -35,6 +35,9 @@ type Config struct {
 	Secure bool
 	// AccessKey and SecretKey sign requests.
 	AccessKey, SecretKey string
+	// Anonymous reads without credentials (a public bucket); only
+	// FetchManifest accepts it: nothing is ever written anonymously.
+	Anonymous bool
 }
 
 // Validate reports the first setting that cannot work, naming the flag or
@@ -58,7 +61,7 @@ func (c Config) normalize() (Config, error) {
 	if strings.ContainsAny(c.Bucket, "/ ") {
 		return Config{}, fmt.Errorf("--s3-bucket %q is not a bucket name: give the bucket alone, and put a key prefix in --s3-prefix", c.Bucket)
 	}
-	if c.AccessKey == "" || c.SecretKey == "" {
+	if !c.Anonymous && (c.AccessKey == "" || c.SecretKey == "") {
 		return Config{}, fmt.Errorf("S3 credentials are missing: export %s and %s", EnvAccessKey, EnvSecretKey)
 	}
 	c.Prefix = strings.TrimPrefix(c.Prefix, "/")

@@ -250,14 +250,17 @@ func done(results []ObjectResult) []ObjectResult {
 }
 
 // FetchManifest returns the manifest published for version v; an error
-// names the key when there is none.
+// names the key when there is none. With cfg.Anonymous it reads a public
+// bucket without credentials (no listing: public buckets often forbid it).
 func FetchManifest(ctx context.Context, cfg Config, v string) (*manifest.Manifest, error) {
 	c, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.check(ctx); err != nil {
-		return nil, err
+	if !cfg.Anonymous {
+		if err := c.check(ctx); err != nil {
+			return nil, err
+		}
 	}
 	key := c.cfg.key(index.ManifestKey(v))
 	data, found, err := c.get(ctx, key)
