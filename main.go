@@ -376,23 +376,11 @@ func complete(dir string, p *pipeline.Pipeline, signer *signing.Signer, repo, fu
 	if repo == "" {
 		repo = pc.Project.ImageName()
 	}
-	names := make([]string, len(pc.Targets))
-	for i, t := range pc.Targets {
-		names[i] = t.Name
-	}
-	files, err := attest.Complete(dir, attest.Options{
+	return attest.Finish(dir, attest.Options{
 		Signer: signer, ImageRepo: repo,
 		Command:    []string{"dagger", "call", function},
-		Parameters: map[string]string{"targets": strings.Join(names, ","), "binary": pc.Project.Binary},
+		Parameters: attest.Parameters(pc.Project, pc.Targets),
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := attest.Write(dir, files); err != nil {
-		return nil, nil, err
-	}
-	m, err := manifest.Parse(files[manifest.FileName])
-	return files, m, err
 }
 
 func sortedNames(files map[string][]byte) []string {

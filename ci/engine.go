@@ -16,7 +16,6 @@ import (
 
 	"github.com/garage-release/garage-release/ci/attest"
 	"github.com/garage-release/garage-release/ci/example"
-	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
@@ -171,11 +170,8 @@ func announce(e *env, o *options) {
 // releaseDate honours SOURCE_DATE_EPOCH, so a rebuild can reproduce dist/
 // byte for byte.
 func releaseDate(e *env) time.Time {
-	if s := e.getenv("SOURCE_DATE_EPOCH"); s != "" {
-		var sec int64
-		if _, err := fmt.Sscan(s, &sec); err == nil {
-			return time.Unix(sec, 0).UTC()
-		}
+	if sec, ok := envEpoch(e); ok {
+		return time.Unix(sec, 0).UTC()
 	}
 	return time.Now().UTC().Truncate(time.Second)
 }
@@ -188,11 +184,8 @@ func sourceDateEpoch(e *env, o *options) int64 {
 	if o.sourceDateEpoch != nil {
 		return *o.sourceDateEpoch
 	}
-	if s := e.getenv("SOURCE_DATE_EPOCH"); s != "" {
-		var sec int64
-		if _, err := fmt.Sscan(s, &sec); err == nil && sec >= 0 {
-			return sec
-		}
+	if sec, ok := envEpoch(e); ok {
+		return sec
 	}
 	if o.projectDir != "" && o.version.Commit != "" {
 		if sec, err := version.CommitTime(o.projectDir, o.version.Commit); err == nil {
@@ -200,6 +193,19 @@ func sourceDateEpoch(e *env, o *options) int64 {
 		}
 	}
 	return 0
+}
+
+// envEpoch reads SOURCE_DATE_EPOCH from the environment.
+func envEpoch(e *env) (int64, bool) {
+	var sec int64
+	s := e.getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return 0, false
+	}
+	if _, err := fmt.Sscan(s, &sec); err != nil || sec < 0 {
+		return 0, false
+	}
+	return sec, true
 }
 
 func targetNames(o *options) string {
@@ -249,15 +255,9 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 		if res.Manifest != nil {
 			opts := attestOptions(e, o)
 			complete = func(dir string) error {
-				files, err := attest.Complete(dir, opts)
-				if err != nil {
-					return err
-				}
-				if err := attest.Write(dir, files); err != nil {
-					return err
-				}
 				// What publish reads: the completed manifest.
-				res.Manifest, err = manifest.Parse(files[manifest.FileName])
+				var err error
+				_, res.Manifest, err = attest.Finish(dir, opts)
 				return err
 			}
 		}

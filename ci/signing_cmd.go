@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -61,23 +60,12 @@ func attestOptions(e *env, o *options) attest.Options {
 	if repo == "" {
 		repo = o.project.ImageName()
 	}
-	params := map[string]string{
-		"targets": targetNames(o),
-		"binary":  o.project.Binary,
-	}
-	if o.project.Package != "" {
-		params["package"] = o.project.Package
-	}
-	if len(o.project.Features) > 0 {
-		params["features"] = strings.Join(o.project.Features, ",")
-	}
-	params["checks"] = fmt.Sprintf("fmt=%t clippy=%t clippy-args=%q warn=%t", o.project.Checks.Fmt, o.project.Checks.Clippy, strings.Join(o.project.Checks.ClippyArgs, " "), o.project.Checks.Warn)
 	return attest.Options{
 		Signer:         o.signer,
 		ImageRepo:      repo,
 		SourceURI:      sourceURI(o),
 		Command:        append([]string{"garage-release"}, o.cmdline...),
-		Parameters:     params,
+		Parameters:     attest.Parameters(o.project, o.targetList),
 		BuilderVersion: builderVersion(),
 	}
 }

@@ -11,13 +11,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
+	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/provenance"
 	"github.com/garage-release/garage-release/ci/publish"
 	"github.com/garage-release/garage-release/ci/signing"
+	"github.com/garage-release/garage-release/ci/target"
 )
 
 // Options say how to complete dist/.
@@ -112,12 +114,7 @@ func sign(dist string, m *manifest.Manifest, statement []byte, opts Options) (*m
 	}
 	files := map[string][]byte{manifest.PublicKeyName: pub}
 	sigs := &manifest.Signatures{PublicKey: manifest.PublicKeyName, Files: map[string]string{}}
-	signed := []string{manifest.SumsName}
-	for _, a := range m.Targets {
-		signed = append(signed, a.Path)
-	}
-	sort.Strings(signed)
-	for _, p := range signed {
+	for _, p := range m.SignedFiles() {
 		data, err := os.ReadFile(filepath.Join(dist, filepath.FromSlash(p)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("sign %s: %w", p, err)
@@ -152,6 +149,42 @@ func sign(dist string, m *manifest.Manifest, statement []byte, opts Options) (*m
 		sigs.Image = manifest.ImageSignatureName
 	}
 	return sigs, files, nil
+}
+
+// Finish completes dist in place: Complete, then Write. It returns the
+// files written and the completed manifest (what publish reads).
+func Finish(dist string, opts Options) (map[string][]byte, *manifest.Manifest, error) {
+	files, err := Complete(dist, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := Write(dist, files); err != nil {
+		return nil, nil, err
+	}
+	m, err := manifest.Parse(files[manifest.FileName])
+	return files, m, err
+}
+
+// Parameters are a release's settings as the provenance records them,
+// the same from either front end.
+func Parameters(s project.Settings, targets []target.Target) map[string]string {
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	params := map[string]string{
+		"targets": strings.Join(names, ","),
+		"binary":  s.Binary,
+		"checks": fmt.Sprintf("fmt=%t clippy=%t clippy-args=%q warn=%t",
+			s.Checks.Fmt, s.Checks.Clippy, strings.Join(s.Checks.ClippyArgs, " "), s.Checks.Warn),
+	}
+	if s.Package != "" {
+		params["package"] = s.Package
+	}
+	if len(s.Features) > 0 {
+		params["features"] = strings.Join(s.Features, ",")
+	}
+	return params
 }
 
 // Write writes Complete's files into dist (a folder garage-release is

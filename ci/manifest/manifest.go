@@ -91,6 +91,17 @@ type Build struct {
 	ImageDigest string `json:"image_digest,omitempty"`
 }
 
+// SignedFiles are the files a signed release has a signature of:
+// SHA256SUMS and every binary, sorted.
+func (m *Manifest) SignedFiles() []string {
+	files := []string{SumsName}
+	for _, a := range m.Targets {
+		files = append(files, a.Path)
+	}
+	sort.Strings(files)
+	return files
+}
+
 // Signatures lists a signed release's signature files, relative to the
 // release root.
 type Signatures struct {

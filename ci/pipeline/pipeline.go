@@ -161,10 +161,7 @@ func sanitize(s string) string {
 // cargo is the toolchain with the source mounted and cargo's caches set up.
 // profile names the target/ volume ("check", "test", or a target's triple).
 func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Container {
-	ctr := base.
-		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
-		WithMountedCache("/cargo/git", p.cache("cargo-git")).
-		WithEnvVariable("CARGO_HOME", "/cargo").
+	ctr := p.withSource(base).
 		// LOCKED: one exec at a time per target/ volume, so two releases of
 		// the same project on one engine cannot mix their builds.
 		WithMountedCache("/target", p.cache("target", profile), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
@@ -174,9 +171,7 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 		// logScript turns it into the live "n/m crates" of each stage.
 		WithEnvVariable("CARGO_TERM_PROGRESS_WHEN", "always").
 		WithEnvVariable("CARGO_TERM_PROGRESS_WIDTH", "200").
-		WithMountedCache(progressDir, p.cache("progress")).
-		WithMountedDirectory("/src", p.cfg.Source).
-		WithWorkdir("/src")
+		WithMountedCache(progressDir, p.cache("progress"))
 	if p.cfg.CacheBust != "" {
 		ctr = ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_BUST", p.cfg.CacheBust)
 	}
@@ -186,6 +181,17 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 	// With it, a new namespace really builds cold (what verify relies
 	// on), and the same namespace stays warm.
 	return ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_NAMESPACE", p.cfg.CacheNamespace)
+}
+
+// withSource is base with the project at /src (the working folder) and
+// cargo's download caches: what every cargo command needs.
+func (p *Pipeline) withSource(base *dagger.Container) *dagger.Container {
+	return base.
+		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
+		WithMountedCache("/cargo/git", p.cache("cargo-git")).
+		WithEnvVariable("CARGO_HOME", "/cargo").
+		WithMountedDirectory("/src", p.cfg.Source).
+		WithWorkdir("/src")
 }
 
 // cargoArgs returns the flags the release build of the project takes: the

@@ -34,13 +34,7 @@ func (p *Pipeline) metadataArgs(t target.Target) []string {
 // (written by cargo when the project ships none). No target/ volume: it
 // builds nothing, and would wait for the build's lock.
 func (p *Pipeline) Metadata(t target.Target) *dagger.Container {
-	ctr := p.Toolchain().
-		WithMountedCache("/cargo/registry", p.cache("cargo-registry")).
-		WithMountedCache("/cargo/git", p.cache("cargo-git")).
-		WithEnvVariable("CARGO_HOME", "/cargo").
-		WithEnvVariable("CARGO_TERM_COLOR", "never").
-		WithMountedDirectory("/src", p.cfg.Source).
-		WithWorkdir("/src")
+	ctr := p.withSource(p.Toolchain()).WithEnvVariable("CARGO_TERM_COLOR", "never")
 	script := `set -eu
 mkdir -p /out
 "$@" > /out/metadata.json
@@ -53,7 +47,7 @@ type toolchainFacts struct {
 	rustcVV, dpkg, baseImage, toolchain string
 }
 
-// ToolchainFacts asks the toolchain for rustc's version and its Debian
+// toolchainFacts asks the toolchain for rustc's version and its Debian
 // packages, and names the toolchain: a pulled image by its digest, the
 // recipe by the digest of its script and base image.
 func (p *Pipeline) toolchainFacts(ctx context.Context) (toolchainFacts, error) {

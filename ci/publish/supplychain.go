@@ -66,11 +66,7 @@ func checkSignatures(distDir string, m *manifest.Manifest) error {
 	if err != nil {
 		return fmt.Errorf("signed release: the public key: %w", err)
 	}
-	want := []string{manifest.SumsName}
-	for _, a := range m.Targets {
-		want = append(want, a.Path)
-	}
-	for _, f := range want {
+	for _, f := range m.SignedFiles() {
 		if s.Files[f] == "" {
 			return fmt.Errorf("signed release: %s has no signature in the manifest", f)
 		}

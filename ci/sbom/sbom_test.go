@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,10 +143,10 @@ func TestLinkedCrates(t *testing.T) {
 			if !slices.Equal(linked, tt.linked) {
 				t.Errorf("linked crates = %v, want %v", linked, tt.linked)
 			}
-			if !mapsEqual(excluded, tt.excluded) {
+			if !maps.Equal(excluded, tt.excluded) {
 				t.Errorf("excluded crates = %v, want %v", excluded, tt.excluded)
 			}
-			if !mapsEqual(targets, tt.targets) {
+			if !maps.Equal(targets, tt.targets) {
 				t.Errorf("per-target crates = %v, want %v", targets, tt.targets)
 			}
 			for _, absent := range []string{"testutil", "winonly", "relapp"} {
@@ -155,18 +156,6 @@ func TestLinkedCrates(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCrateIdentity(t *testing.T) {

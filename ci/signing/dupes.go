@@ -2,6 +2,7 @@ package signing
 
 import (
 	"bytes"
+	"maps"
 
 	"github.com/sigstore/cosign/v3/pkg/oci"
 	"github.com/sigstore/cosign/v3/pkg/types"
@@ -39,24 +40,12 @@ func (identicalLayer) Find(existing oci.Signatures, newSig oci.Signature) (oci.S
 		if mt, err := s.MediaType(); err != nil || mt != wantMT {
 			continue
 		}
-		if ann, err := s.Annotations(); err != nil || !sameAnnotations(ann, wantAnn) {
+		if ann, err := s.Annotations(); err != nil || !maps.Equal(ann, wantAnn) {
 			continue
 		}
 		return s, nil
 	}
 	return nil, nil
-}
-
-func sameAnnotations(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // sameStatement is a mutate.DupeDetector for attestations. cosign's own
