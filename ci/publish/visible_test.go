@@ -306,6 +306,9 @@ func TestFailedPublishLeavesNothingVisibleAndTheNextRunConverges(t *testing.T) {
 		fault func(s3, reg *testenv.FaultProxy)
 		s3    bool
 		reg   bool
+		// signed publishes a signed release (its image signature is
+		// attached between the push and the tag).
+		signed bool
 	}{
 		{name: "S3 stopped half-way through the upload", s3: true, fault: func(s3, _ *testenv.FaultProxy) {
 			s3.StopAt(func(r *http.Request) bool {
@@ -326,6 +329,11 @@ func TestFailedPublishLeavesNothingVisibleAndTheNextRunConverges(t *testing.T) {
 		}},
 		{name: "S3 refuses the page", s3: true, fault: func(s3, _ *testenv.FaultProxy) {
 			s3.RefuseFrom(isPut("/"+index.HTMLKey), 1, http.StatusInternalServerError)
+		}},
+		{name: "registry refuses the image signature", reg: true, signed: true, fault: func(_, reg *testenv.FaultProxy) {
+			reg.RefuseFrom(func(r *http.Request) bool {
+				return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256-")
+			}, 1, http.StatusInternalServerError)
 		}},
 	}
 	for _, c := range cases {
@@ -350,6 +358,9 @@ func TestFailedPublishLeavesNothingVisibleAndTheNextRunConverges(t *testing.T) {
 			}
 			c.fault(s3p, regp)
 			b := writeImageDist(t, v)
+			if c.signed {
+				signImageDist(t, &b)
+			}
 			var progress strings.Builder
 			_, err := Publish(ctx, cfg, b.Dir, b.Manifest, Options{Registry: &reg, Progress: &progress})
 			t.Logf("progress:\n%s", progress.String())
@@ -382,6 +393,9 @@ func TestFailedPublishLeavesNothingVisibleAndTheNextRunConverges(t *testing.T) {
 				t.Errorf("the page's latest is %q, want %s", got, v)
 			}
 			checkBinaries(t, w.s, "", b.fakeBuild)
+			if sig := "sha256-" + strings.TrimPrefix(b.Digest, "sha256:") + ".sig"; c.signed && !slices.Contains(w.tags(t), sig) {
+				t.Errorf("after the re-run the image has no signature (%s): %v", sig, w.tags(t))
+			}
 			if c.name == "S3 stopped half-way through the upload" && len(rep.Keys(Skipped)) == 0 {
 				t.Error("the re-run uploaded everything again: the objects the first run wrote were not reused")
 			}
