@@ -29,8 +29,7 @@ const predicateTypeAnnotation = "predicateType"
 //
 // Attaching the same ImageSignatures to another repository holding the same
 // digest is how a promoted image gets its signatures (the payload names the
-// release repository, but cosign checks only the digest); CopyAttachments
-// does it without image.sig.json.
+// release repository, but cosign checks only the digest).
 //
 // opts are go-containerregistry remote options (auth, transport). With none,
 // the docker keychain (~/.docker/config.json) logs in; given ones replace

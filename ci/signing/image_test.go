@@ -161,30 +161,6 @@ func TestImageSignaturesVerifyWithCosign(t *testing.T) {
 		cosignFails(t, cli, cosignVerifyAttestation(other.pubPath, ref)...)
 	})
 
-	t.Run("copy to another repository", func(t *testing.T) {
-		// promote: the same index in a second repository.
-		repo2 := testRepo(t, reg, "promoted")
-		if got := push(t, repo2, mustIndex(t, ref)); got != digest {
-			t.Fatalf("pushed %s to the second repository, want %s", got, digest)
-		}
-		ref2 := repo2 + "@" + digest
-		// Nothing there yet: the verifications below are not vacuous.
-		cosignFails(t, cli, cosignVerify(kp.pubPath, ref2)...)
-		for range 2 {
-			if err := CopyAttachments(ctx, repo, repo2, digest, true); err != nil {
-				t.Fatalf("CopyAttachments: %v", err)
-			}
-		}
-		if n := layerCount(t, repo2, digest, "sig"); n != 1 {
-			t.Errorf("copied .sig holds %d signatures after copying twice, want 1", n)
-		}
-		if n := layerCount(t, repo2, digest, "att"); n != 1 {
-			t.Errorf("copied .att holds %d attestations after copying twice, want 1", n)
-		}
-		cosignOK(t, cli, append(verifiedByKey, digest), cosignVerify(kp.pubPath, ref2)...)
-		cosignOK(t, cli, append(verifiedByKey, envPayload(t, is)), cosignVerifyAttestation(kp.pubPath, ref2)...)
-	})
-
 	t.Run("attach the same signatures to another repository", func(t *testing.T) {
 		repo3 := testRepo(t, reg, "reattached")
 		push(t, repo3, mustIndex(t, ref))
@@ -193,15 +169,6 @@ func TestImageSignaturesVerifyWithCosign(t *testing.T) {
 		}
 		cosignOK(t, cli, append(verifiedByKey, digest), cosignVerify(kp.pubPath, repo3+"@"+digest)...)
 		cosignOK(t, cli, append(verifiedByKey, envPayload(t, is)), cosignVerifyAttestation(kp.pubPath, repo3+"@"+digest)...)
-	})
-
-	t.Run("no attachments to copy", func(t *testing.T) {
-		repo4 := testRepo(t, reg, "unsigned")
-		d := push(t, repo4, randomIndex(t))
-		err := CopyAttachments(ctx, repo4, testRepo(t, reg, "nowhere"), d, true)
-		if err == nil || !strings.Contains(err.Error(), ErrNoAttachments.Error()) {
-			t.Fatalf("CopyAttachments from an unsigned image = %v, want ErrNoAttachments", err)
-		}
 	})
 }
 
@@ -356,16 +323,9 @@ func TestAttachWithLogin(t *testing.T) {
 	if err := Attach(ctx, repo, true, is, login); err != nil {
 		t.Fatalf("Attach with the login: %v", err)
 	}
-	repo2 := testRepo(t, reg, "promoted")
-	push(t, repo2, mustIndex(t, repo+"@"+digest, login), login)
-	if err := CopyAttachments(ctx, repo, repo2, digest, true, login); err != nil {
-		t.Fatalf("CopyAttachments with the login: %v", err)
-	}
-	for _, r := range []string{repo, repo2} {
-		for _, suffix := range []string{"sig", "att"} {
-			if n := layerCount(t, r, digest, suffix, login); n != 1 {
-				t.Errorf("%s: .%s holds %d layers, want 1", r, suffix, n)
-			}
+	for _, suffix := range []string{"sig", "att"} {
+		if n := layerCount(t, repo, digest, suffix, login); n != 1 {
+			t.Errorf("%s: .%s holds %d layers, want 1", repo, suffix, n)
 		}
 	}
 }
