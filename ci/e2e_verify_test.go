@@ -187,3 +187,23 @@ func TestE2EVerify(t *testing.T) {
 		t.Errorf("verify from another commit: exit %d, want %d naming both commits:\n%s", code, exitUsage, stderr)
 	}
 }
+
+// verify on a workspace whose binary sits in a member crate, with a build
+// script and a path dependency: the published build is found again.
+func TestE2EVerifyWorkspace(t *testing.T) {
+	requireEngine(t)
+	s3 := testenv.S3(t)
+	bucket := testenv.NewBucket(t, s3)
+	vars := map[string]string{"AWS_ACCESS_KEY_ID": s3.AccessKey, "AWS_SECRET_ACCESS_KEY": s3.SecretKey}
+	s3Flags := []string{"--s3-endpoint", s3.URL(), "--s3-bucket", bucket}
+	src := checkoutFixture(t, "workspace", nil)
+	work := t.TempDir()
+	args := append([]string{"release", "--publish", "--source", src, "--tag", "v0.3.1", "--targets", "amd64"}, s3Flags...)
+	if code, _, stderr := runCLIEnv(t, work, vars, args...); code != 0 {
+		t.Fatalf("release --publish exited %d:\n%s", code, tail(stderr, 40))
+	}
+	code, stdout, stderr := runCLIEnv(t, work, vars, append([]string{"verify", "v0.3.1", "--source", src}, s3Flags...)...)
+	if code != 0 || strings.Contains(stdout, "DIFFERS") || strings.Count(stdout, "same") != 2 {
+		t.Fatalf("verify exited %d, want 0 with the binary and the image the same:\n%s\n%s", code, stdout, tail(stderr, 40))
+	}
+}
