@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sigstore/cosign/v3/pkg/cosign"
 
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
@@ -72,19 +71,6 @@ func write(t *testing.T, p string, data []byte) {
 	}
 }
 
-func newSigner(t *testing.T) *signing.Signer {
-	t.Helper()
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte("pw"), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := signing.LoadKey(kb.PrivateBytes, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestCompleteUnsigned(t *testing.T) {
 	dist, m := writeDist(t)
 	files, err := Complete(dist, Options{ImageRepo: "registry.test/ns/app", Command: []string{"garage-release", "release"}})
@@ -126,7 +112,7 @@ func TestCompleteUnsigned(t *testing.T) {
 
 func TestCompleteSigned(t *testing.T) {
 	dist, m := writeDist(t)
-	s := newSigner(t)
+	s := testenv.Signer(t)
 	files, err := Complete(dist, Options{Signer: s, ImageRepo: "registry.test/ns/app"})
 	if err != nil {
 		t.Fatal(err)

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigstore/cosign/v3/pkg/cosign"
-
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/provenance"
-	"github.com/garage-release/garage-release/ci/signing"
+	"github.com/garage-release/garage-release/ci/testenv"
 )
 
 // signImageDist signs b as a release with a key does (see attest): the
@@ -18,14 +16,7 @@ import (
 // envelope, the image signature for publish to attach, the public key.
 func signImageDist(t testing.TB, b *imageBuild) {
 	t.Helper()
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte("pw"), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := signing.LoadKey(kb.PrivateBytes, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testenv.Signer(t)
 	m := b.Manifest
 	m.Build = &manifest.Build{Toolchain: "recipe:sha256:" + strings.Repeat("ab", 32), ImageDigest: b.Digest}
 	put := func(name string, data []byte) {

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/garage-release/garage-release/ci/signing"
+	"github.com/sigstore/cosign/v3/pkg/cosign"
 )
 
 // Cosign returns the path of the real cosign CLI (GR_TEST_COSIGN, which
@@ -54,4 +57,19 @@ func RunCosign(t testing.TB, dir string, args ...string) (bool, string) {
 	cmd.Env = append(os.Environ(), "COSIGN_EXPERIMENTAL=0", "TUF_ROOT="+filepath.Join(t.TempDir(), "tuf"))
 	out, err := cmd.CombinedOutput()
 	return err == nil, strings.TrimSpace(string(out))
+}
+
+// Signer is a signer with a fresh key made by cosign's library, for tests
+// that need signatures but not the CLI.
+func Signer(t testing.TB) *signing.Signer {
+	t.Helper()
+	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte("pw"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := signing.LoadKey(kb.PrivateBytes, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
