@@ -38,6 +38,7 @@ type options struct {
 	tag, commit    string
 	toolchainImage string
 	jobs           int
+	buildPackages  []string
 }
 
 // session joins the caller's engine session with the Go SDK, which is what
@@ -93,9 +94,11 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 		settings.Locked = has(entries, "Cargo.lock")
 		// The project minus build output and what .gitignore leaves out,
 		// with what cargo needs put back (see pipeline.FilterSource).
-		if src, err = pipeline.FilterSource(ctx, src, settings); err != nil {
+		var layout project.Layout
+		if src, layout, err = pipeline.FilterSource(ctx, src, settings); err != nil {
 			return nil, err
 		}
+		settings.Benches = layout.Benches
 	} else {
 		fmt.Fprintln(os.Stderr, "No Cargo.toml in the source: releasing the bundled example project (ci/example).")
 		data, _ := example.FS.ReadFile("Cargo.toml")
@@ -108,6 +111,12 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 	}
 	if len(o.targets) > 0 {
 		settings.Targets = o.targets
+	}
+	if len(o.buildPackages) > 0 {
+		settings.BuildPackages = o.buildPackages
+	}
+	if err := settings.Validate(); err != nil {
+		return nil, err
 	}
 	targets, err := target.Parse(settings.Targets)
 	if err != nil {
@@ -307,6 +316,11 @@ func (m *GarageRelease) Release(
 	// At most this many checks, tests and builds at once (0: no limit).
 	// +optional
 	jobs int,
+	// Debian packages the build scripts need (tools, and -dev libraries,
+	// installed for every target's architecture too); default: the
+	// project's build-packages.
+	// +optional
+	buildPackages []string,
 	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY;
 	// without it the release is unsigned.
 	// +optional
@@ -319,7 +333,7 @@ func (m *GarageRelease) Release(
 	if err != nil {
 		return nil, err
 	}
-	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs})
+	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs, buildPackages: buildPackages})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,9 @@ func stageCommands() []command {
 				if st.Check {
 					checkFlags(fs, o)
 				}
+				if st.Test {
+					testFlags(fs, o)
+				}
 				if extra != nil {
 					extra(fs, o)
 				}
@@ -73,6 +76,7 @@ func stageCommands() []command {
 				versionFlags(fs, o)
 				outFlag(fs, o)
 				checkFlags(fs, o)
+				testFlags(fs, o)
 				signFlags(fs, o)
 				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")

@@ -35,6 +35,8 @@ type options struct {
 	clippyArgs                   string   // --clippy-args
 	lints                        string   // --lints
 	cores                        int      // --cores
+	buildPackages                []string // --build-packages
+	testArgs                     string   // --test-args
 
 	// Publishing.
 	publish   bool
@@ -77,7 +79,13 @@ func projectFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
 	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
 	fs.IntVar(&o.jobs, "jobs", 0, "at most this many checks, tests and builds at once (0: no limit)")
+	fs.StringSliceVar(&o.buildPackages, "build-packages", nil, "Debian packages the build scripts need, comma-separated (tools, and -dev libraries, installed for every target's architecture too); default: the project's build-packages")
 	engineFlags(fs, o)
+}
+
+// testFlags are for the commands that run the project's tests.
+func testFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.testArgs, "test-args", "", `more arguments for 'cargo test --workspace', e.g. "--all-features" (default: the project's test-args)`)
 }
 
 // outFlag is for the commands that write results (or read them, plan).
@@ -160,6 +168,12 @@ func (o *options) prepare(e *env, cmd string) error {
 	}
 	if o.set["targets"] {
 		o.project.Targets = o.targets
+	}
+	if o.set["build-packages"] {
+		o.project.BuildPackages = o.buildPackages
+	}
+	if o.set["test-args"] {
+		o.project.TestArgs = strings.Fields(o.testArgs)
 	}
 	if o.imageName != "" {
 		o.project.Image = o.imageName

@@ -34,6 +34,9 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 	ctr := p.cargo(p.Toolchain(), t.Triple).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
 		WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", ReleaseRustFlags).
+		// A static binary links C libraries' archives: pkg-config then
+		// also names what they depend on (Libs.private).
+		WithEnvVariable("PKG_CONFIG_ALL_STATIC", "1").
 		WithEnvVariable("GIT_VERSION", p.cfg.Version).
 		WithEnvVariable("SOURCE_DATE_EPOCH", fmt.Sprint(p.cfg.SourceDateEpoch))
 	// The target/ directory is a cache volume, outside the container's

@@ -122,6 +122,7 @@ func New(c *dagger.Client, cfg Config) (*Pipeline, error) {
 	tc := Toolchain(c, ToolchainConfig{
 		BaseImage: cfg.BaseImage, DebianMirror: cfg.DebianMirror,
 		Image: cfg.ToolchainImage, CacheBust: cfg.CacheBust,
+		BuildPackages: cfg.Project.BuildPackages, Targets: cfg.Targets,
 	})
 	return &Pipeline{c: c, cfg: cfg, toolchain: tc}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"dagger.io/dagger"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/garage-release/garage-release/ci/diagnose"
 	"github.com/garage-release/garage-release/ci/index"
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/outdir"
@@ -59,6 +60,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		st.Build = true
 	}
 	rep := newReport(p.cfg.Progress, p.cfg.Live, p.cfg.Heartbeat)
+	rep.setting = diagnose.Setting{Table: p.cfg.Project.SettingsTable()}
 	res := &Result{Report: rep}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
@@ -107,6 +109,9 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 					ctr, err := check.Sync(ctx)
 					if err != nil {
 						return err
+					}
+					if p.cfg.Project.Checks.Clippy {
+						rep.warn(p.SkippedBenches()...)
 					}
 					if p.cfg.Project.Checks.Warn {
 						found, err := CheckFindings(ctx, ctr)

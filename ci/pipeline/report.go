@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+
+	"github.com/garage-release/garage-release/ci/diagnose"
 )
 
 // Status is the outcome of one stage.
@@ -58,6 +60,10 @@ type Report struct {
 	live      bool
 	heartbeat time.Duration
 	liveLines int
+
+	// setting names where the project sets build-packages, for the hints
+	// that explain a failed build script.
+	setting diagnose.Setting
 }
 
 type runningStage struct {
@@ -202,6 +208,17 @@ func (e *StageError) Name() string {
 
 func (e *StageError) Unwrap() error { return e.Err }
 
+// HintedError is a failed command with what its output says the project
+// must change (a build script missed a tool or a library).
+type HintedError struct {
+	Hints []diagnose.Hint
+	Err   error
+}
+
+func (e *HintedError) Error() string { return Describe(e) }
+
+func (e *HintedError) Unwrap() error { return e.Err }
+
 // StderrTail is how many lines of a failed command's stderr are shown.
 const StderrTail = 30
 
@@ -211,6 +228,14 @@ const StderrTail = 30
 func Describe(err error) string {
 	if err == nil {
 		return ""
+	}
+	var he *HintedError
+	if errors.As(err, &he) {
+		lines := make([]string, len(he.Hints))
+		for i, h := range he.Hints {
+			lines[i] = h.String()
+		}
+		return strings.Join(lines, "\n") + "\n" + Describe(he.Err)
 	}
 	var ee *dagger.ExecError
 	if errors.As(err, &ee) {
@@ -300,12 +325,16 @@ func (r *Report) stage(ctx context.Context, slots chan struct{}, stage, tgt stri
 		// did not fail on its own.
 		res.Status, res.Err = StatusCanceled, ctx.Err()
 	default:
-		res.Status, res.Err = StatusFailed, err
-		// The failed command's whole output is its stage's log.
+		// The failed command's whole output is its stage's log; what it
+		// says of a missing tool or library leads the error.
 		var ee *dagger.ExecError
 		if errors.As(err, &ee) {
 			r.setLog(logName(stage, tgt), fmt.Sprintf("$ %s\n%s%s", strings.Trim(quoteCmd(ee.Cmd), "`"), ee.Stdout, ee.Stderr))
+			if hints := diagnose.Explain(ee.Stdout+"\n"+ee.Stderr, r.setting); len(hints) > 0 {
+				err = &HintedError{Hints: hints, Err: err}
+			}
 		}
+		res.Status, res.Err = StatusFailed, err
 	}
 	r.add(res)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -53,14 +54,16 @@ type toolchainFacts struct {
 func (p *Pipeline) toolchainFacts(ctx context.Context) (toolchainFacts, error) {
 	var f toolchainFacts
 	out, err := p.Toolchain().
-		WithExec([]string{"sh", "-c", `rustc -vV; echo '---'; dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n'`}).
+		WithExec([]string{"sh", "-c", `rustc -vV; echo '---'; dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n'; cat ` + BuildPackagesFile + ` 2>/dev/null; true`}).
 		Stdout(ctx)
 	if err != nil {
 		return f, err
 	}
 	f.rustcVV, f.dpkg, _ = strings.Cut(out, "---\n")
 	if p.cfg.ToolchainImage != "" {
-		ref, err := p.Toolchain().ImageRef(ctx)
+		// ImageRef answers only right after From: the toolchain has the
+		// build packages and the C settings on top.
+		ref, err := p.c.Container().From(p.cfg.ToolchainImage).ImageRef(ctx)
 		if err != nil {
 			return f, fmt.Errorf("the toolchain image's digest: %w", err)
 		}
@@ -72,9 +75,22 @@ func (p *Pipeline) toolchainFacts(ctx context.Context) (toolchainFacts, error) {
 		return f, fmt.Errorf("the base image's digest: %w", err)
 	}
 	f.baseImage = base
-	sum := sha256.Sum256([]byte(base + "\n" + ToolchainScript()))
-	f.toolchain = "recipe:sha256:" + hex.EncodeToString(sum[:])
+	f.toolchain = RecipeDigest(base, p.cfg.Project.BuildPackages, p.cfg.Targets)
 	return f, nil
+}
+
+// RecipeDigest names the toolchain a recipe builds: the base image (by
+// digest), the recipe, and the project's build packages with the
+// architectures they are installed for.
+func RecipeDigest(baseImageRef string, buildPackages []string, targets []target.Target) string {
+	recipe := baseImageRef + "\n" + ToolchainScript()
+	if len(buildPackages) > 0 {
+		pkgs := append([]string(nil), buildPackages...)
+		sort.Strings(pkgs)
+		recipe += "\n" + BuildPackagesScript() + "\n" + buildArchs(targets) + "\n" + strings.Join(pkgs, " ")
+	}
+	sum := sha256.Sum256([]byte(recipe))
+	return "recipe:sha256:" + hex.EncodeToString(sum[:])
 }
 
 // rustcRelease is the "rustc x.y.z (...)" line of `rustc -vV`.

@@ -44,11 +44,12 @@ func DirectoryFromFS(c *dagger.Client, fsys fs.FS) (*dagger.Directory, error) {
 // script, the Rust sources of every package, the files they name with
 // include_str! and friends, and the smoke script and docs folder of s. Putting back a file that was not dropped changes nothing,
 // so nothing needs to know which files .gitignore matched. It reads the
-// manifests (a few queries), hence the context.
-func FilterSource(ctx context.Context, src *dagger.Directory, s project.Settings) (*dagger.Directory, error) {
+// manifests (a few queries), hence the context. It also returns what it
+// read of the project (its bench targets go into the settings).
+func FilterSource(ctx context.Context, src *dagger.Directory, s project.Settings) (*dagger.Directory, project.Layout, error) {
 	l, err := project.Scan(DirectoryFS(ctx, src))
 	if err != nil {
-		return nil, err
+		return nil, l, err
 	}
 	excl := project.Excludes(l)
 	var include []string
@@ -72,16 +73,16 @@ func FilterSource(ctx context.Context, src *dagger.Directory, s project.Settings
 	if len(l.SourceDirs) > 0 {
 		found, err := src.Search(ctx, `\binclude(_str|_bytes)?!\s*\(\s*"`, dagger.DirectorySearchOpts{Paths: l.SourceDirs, Globs: []string{"*.rs"}})
 		if err != nil {
-			return nil, fmt.Errorf("looking for include_str!: %w", err)
+			return nil, l, fmt.Errorf("looking for include_str!: %w", err)
 		}
 		for _, r := range found {
 			file, err := r.FilePath(ctx)
 			if err != nil {
-				return nil, err
+				return nil, l, err
 			}
 			lines, err := r.MatchedLines(ctx)
 			if err != nil {
-				return nil, err
+				return nil, l, err
 			}
 			file = strings.TrimPrefix(path.Clean(file), "/")
 			for _, f := range project.IncludedFiles(file, []byte(lines)) {
@@ -90,7 +91,7 @@ func FilterSource(ctx context.Context, src *dagger.Directory, s project.Settings
 		}
 	}
 	kept := src.Filter(dagger.DirectoryFilterOpts{Exclude: excl, Gitignore: true})
-	return kept.WithDirectory(".", src, dagger.DirectoryWithDirectoryOpts{Include: include, Exclude: excl}), nil
+	return kept.WithDirectory(".", src, dagger.DirectoryWithDirectoryOpts{Include: include, Exclude: excl}), l, nil
 }
 
 // DirectoryFS reads a Directory as an fs.FS, for project.Parse and

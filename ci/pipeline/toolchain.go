@@ -11,11 +11,14 @@ import (
 )
 
 // hostPackages are installed whatever the targets: Debian's Rust, the host
-// C toolchain (static glibc for amd64), qemu-user to run foreign binaries
-// without binfmt, and what the std download and smoke tests use.
+// C and C++ toolchain (static glibc for amd64), qemu-user to run foreign
+// binaries without binfmt, what the std download and smoke tests use, and
+// what build scripts that compile C commonly run: make, cmake, perl,
+// pkg-config, autoconf and its runtime needs (m4, file, libtool), nasm.
 var hostPackages = []string{
 	"rustc", "cargo", "rustfmt", "rust-clippy", "libstd-rust-dev",
-	"gcc", "libc6-dev", "qemu-user", "file", "curl", "ca-certificates",
+	"gcc", "g++", "libc6-dev", "qemu-user", "file", "curl", "ca-certificates",
+	"make", "cmake", "perl", "pkg-config", "m4", "autoconf", "automake", "libtool", "nasm",
 }
 
 // ToolchainPackages lists the Debian packages of the toolchain image, for
@@ -80,9 +83,95 @@ fetch_std() { # file sha256 triple
 		if t.StdDeb() != "" {
 			fmt.Fprintf(&b, "fetch_std %s %s %s\n", t.StdDeb(), t.StdSHA256, t.Triple)
 		}
+		if t.Foreign() {
+			// The target's pkg-config, where the cc/pkg-config crates
+			// (PKG_CONFIG_<triple>) and configure --host=<prefix> look.
+			fmt.Fprintf(&b, "cat > /usr/local/bin/%s <<'EOF'\n%sEOF\nchmod 755 /usr/local/bin/%s\n", t.PkgConfig(), t.PkgConfigWrapper(), t.PkgConfig())
+		}
 	}
 	b.WriteString("rm -rf /var/lib/apt/lists/*\nrustc --version\n")
 	return b.String()
+}
+
+// BuildPackagesFile lists, in the toolchain, the packages of the targets'
+// architectures that build-packages unpacked (dpkg does not know them):
+// "name<TAB>version<TAB>arch" lines, as dpkg-query prints its own, for the
+// SBOM.
+const BuildPackagesFile = "/usr/share/garage-release/build-packages.tsv"
+
+// BuildPackagesScript installs the project's build-packages (its arguments)
+// for the host with apt, and the libraries among them (Multi-Arch: same,
+// with their library dependencies) for every foreign target's
+// architecture. Those are fetched by apt (checked against the signed
+// package lists) and unpacked into /usr/lib/<multiarch>, where the cross
+// compilers and the target's pkg-config look, rather than installed by
+// dpkg: co-installed Multi-Arch packages must have the host's exact
+// version, and a mirror whose foreign-architecture files lag its lists
+// would then fail for every library, not only the lagging ones. What the
+// cross toolchain already provides (libc, libgcc, libstdc++) is skipped.
+func BuildPackagesScript() string {
+	return `set -eu
+export DEBIAN_FRONTEND=noninteractive
+die() { echo "build-packages: $*" >&2; exit 1; }
+# BUILD_ARCHS: "<debian arch>:<target name>" of each foreign target built.
+for spec in $BUILD_ARCHS; do dpkg --add-architecture "${spec%%:*}"; done
+apt-get update -q || die "apt-get update failed (above): the Debian archive of the base image is unreachable"
+missing=
+for p in "$@"; do
+  apt-cache show --no-all-versions "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] || die "Debian has no package named${missing}: check build-packages in Cargo.toml (or --build-packages); 'apt-cache search <word>' finds names"
+apt-get install -y -q --no-install-recommends "$@" || die "installing $* for the host failed (apt's message is above)"
+work=$(mktemp -d)
+chown _apt "$work" 2>/dev/null || true
+cd "$work"
+mkdir -p "${BUILD_PACKAGES_FILE%/*}"
+: > "$BUILD_PACKAGES_FILE"
+for spec in $BUILD_ARCHS; do
+  arch=${spec%%:*} tgt=${spec#*:}
+  libs=
+  for p in "$@"; do
+    ma=$(apt-cache show --no-all-versions "$p:$arch" 2>/dev/null | sed -n 's/^Multi-Arch: *//p' | head -n 1)
+    [ "$ma" = same ] && libs="$libs $p:$arch"
+  done
+  [ -n "$libs" ] || continue
+  sim=$(apt-get install -s -q --no-install-recommends $libs 2>&1) || { echo "$sim" >&2; die "apt cannot resolve$libs (target $tgt): its message is above"; }
+  want=$(echo "$sim" | sed -n "s/^Inst \([^ :]*\):$arch [^(]*(\([^ ]*\) .*/\1 \2/p" | while read -r name version; do
+    case "$name" in gcc-*-base) continue ;; esac
+    # Provided by the cross toolchain (libc6-dev-armel-cross, ...).
+    dpkg -s "$name-$arch-cross" >/dev/null 2>&1 && continue
+    echo "$name:$arch=$version"
+  done)
+  [ -n "$want" ] || continue
+  if ! apt-get download -q $want; then
+    die "the $arch files of$libs (for the $tgt target) could not be downloaded (apt's message is above): this Debian mirror's $arch packages lag its package lists. Leave the $tgt target out (targets in Cargo.toml, or --targets), or retry once the mirror has caught up"
+  fi
+  for w in $want; do
+    printf '%s\t%s\t%s\n' "${w%%:*}" "${w#*=}" "$arch" >> "$BUILD_PACKAGES_FILE"
+  done
+done
+for deb in *.deb; do
+  [ -e "$deb" ] || continue
+  rm -rf x
+  dpkg-deb -x "$deb" x
+  # Headers shared by every architecture are the host's already.
+  cp -a --update=none x/. /
+done
+cd /
+rm -rf "$work" /var/lib/apt/lists/*
+`
+}
+
+// buildArchs is BUILD_ARCHS for targets: the foreign ones, as
+// "<debian arch>:<target name>".
+func buildArchs(targets []target.Target) string {
+	var archs []string
+	for _, t := range targets {
+		if t.Foreign() {
+			archs = append(archs, t.DebArch+":"+t.Name)
+		}
+	}
+	return strings.Join(archs, " ")
 }
 
 // ToolchainConfig chooses where the toolchain comes from.
@@ -95,15 +184,47 @@ type ToolchainConfig struct {
 	Image string
 	// CacheBust, when set, makes the engine run the recipe again.
 	CacheBust string
+	// BuildPackages are the project's Debian packages for its build
+	// scripts (project.Settings.BuildPackages), installed on top for the
+	// host and for the architectures of Targets: only those, so that a
+	// library the archive lacks for one architecture stops only the
+	// releases that build it.
+	BuildPackages []string
+	Targets       []target.Target
 }
 
 // Toolchain returns the toolchain image: the pushed one when cfg.Image is
 // set, else the recipe built on the base image. The engine caches the
 // recipe's steps, so it is built once per recipe.
 func Toolchain(c *dagger.Client, cfg ToolchainConfig) *dagger.Container {
+	var ctr *dagger.Container
 	if cfg.Image != "" {
-		return c.Container().From(cfg.Image)
+		ctr = c.Container().From(cfg.Image)
+	} else {
+		ctr = baseToolchain(c, cfg)
 	}
+	if len(cfg.BuildPackages) > 0 {
+		pkgs := append([]string(nil), cfg.BuildPackages...)
+		sort.Strings(pkgs)
+		ctr = ctr.
+			WithEnvVariable("BUILD_PACKAGES_FILE", BuildPackagesFile).
+			WithEnvVariable("BUILD_ARCHS", buildArchs(cfg.Targets)).
+			WithExec(append([]string{"sh", "-c", BuildPackagesScript(), "install-build-packages"}, pkgs...)).
+			WithoutEnvVariable("BUILD_PACKAGES_FILE").
+			WithoutEnvVariable("BUILD_ARCHS")
+	}
+	// Set after the recipe, so they are not part of its cache key, and on
+	// a pulled toolchain too, which may predate them.
+	for _, t := range target.All {
+		for _, kv := range t.CEnv() {
+			ctr = ctr.WithEnvVariable(kv[0], kv[1])
+		}
+	}
+	return ctr
+}
+
+// baseToolchain is the recipe on the base image: the same for every project.
+func baseToolchain(c *dagger.Client, cfg ToolchainConfig) *dagger.Container {
 	if cfg.BaseImage == "" {
 		cfg.BaseImage = DefaultBaseImage
 	}
@@ -119,7 +240,7 @@ func Toolchain(c *dagger.Client, cfg ToolchainConfig) *dagger.Container {
 		WithoutEnvVariable("DEBIAN_MIRROR").
 		WithoutEnvVariable("GARAGE_RELEASE_CACHE_BUST").
 		WithLabel("org.opencontainers.image.title", "garage-release toolchain").
-		WithLabel("org.opencontainers.image.description", "Debian's Rust "+target.RustStdVersion+" with std for "+strings.Join(target.Names(), ", "))
+		WithLabel("org.opencontainers.image.description", "Debian's Rust "+target.RustStdVersion+" with std for "+strings.Join(target.Names(), ", ")+", their C and C++ cross compilers and build tools")
 }
 
 // Toolchain returns the pipeline's toolchain (see the Toolchain function).

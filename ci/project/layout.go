@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -38,7 +39,25 @@ type Layout struct {
 	// TargetDir is [build] target-dir of .cargo/config.toml when it lies in
 	// the project: build output, never uploaded.
 	TargetDir string
+	// Benches are the bench targets of the project's packages, sorted by
+	// path.
+	Benches []Bench
 }
+
+// Bench is a bench target of one of the project's packages.
+type Bench struct {
+	// Name is the target's name (cargo --bench <Name>).
+	Name string `json:"name"`
+	// Path is its root file, relative to the project.
+	Path string `json:"path"`
+	// Nightly is true when the root file turns on unstable features
+	// (#![feature(test)], as benches written for libtest's #[bench] do):
+	// it compiles only with a nightly compiler, never with Debian's.
+	Nightly bool `json:"nightly,omitempty"`
+}
+
+// unstableFeature is a crate-level #![feature(...)] attribute.
+var unstableFeature = regexp.MustCompile(`(?m)^[ \t]*#!\[[ \t]*feature[ \t]*\(`)
 
 // configFiles are the files at the project root that configure cargo and
 // its checks, read when present.
@@ -50,8 +69,9 @@ var configFiles = []string{
 // manifest is the part of a Cargo.toml that says which files cargo reads.
 type manifest struct {
 	Package *struct {
-		Name  string `toml:"name"`
-		Build any    `toml:"build"` // a path, or false
+		Name        string `toml:"name"`
+		Build       any    `toml:"build"` // a path, or false
+		Autobenches *bool  `toml:"autobenches"`
 	} `toml:"package"`
 	Lib     *cargoTarget  `toml:"lib"`
 	Bin     []cargoTarget `toml:"bin"`
@@ -125,9 +145,10 @@ func Scan(fsys fs.FS) (Layout, error) {
 	}
 	l := Layout{
 		Packages: sortedKeys(s.packages), Files: sortedKeys(s.files), SourceDirs: sortedKeys(s.dirs),
-		Vendored: s.vendored, TargetDir: s.targetDir,
+		Vendored: s.vendored, TargetDir: s.targetDir, Benches: s.benches,
 	}
 	sort.Strings(l.Vendored)
+	sort.Slice(l.Benches, func(i, j int) bool { return l.Benches[i].Path < l.Benches[j].Path })
 	return l, nil
 }
 
@@ -138,6 +159,7 @@ type scanner struct {
 	dirs      map[string]bool
 	vendored  []string
 	targetDir string
+	benches   []Bench
 }
 
 // config reads .cargo/config.toml (or its older name .cargo/config).
@@ -321,6 +343,7 @@ func (s *scanner) targets(dir, name string, m *manifest) error {
 			s.files[p] = true
 		}
 	}
+	s.findBenches(dir, m)
 	// build = "path", build = false (none), or absent: build.rs if present.
 	if b, ok := m.Package.Build.(string); ok {
 		p, ok := local(dir, b)
@@ -337,6 +360,47 @@ func (s *scanner) targets(dir, name string, m *manifest) error {
 		}
 	}
 	return nil
+}
+
+// findBenches records the package's bench targets, as cargo finds them:
+// each [[bench]] (its path, else benches/<name>.rs or
+// benches/<name>/main.rs), and unless autobenches = false every
+// benches/*.rs and benches/*/main.rs.
+func (s *scanner) findBenches(dir string, m *manifest) {
+	byPath := map[string]string{}
+	for _, b := range m.Bench {
+		p := b.Path
+		if p == "" {
+			p = path.Join("benches", b.Name+".rs")
+			if !isFile(s.fsys, path.Join(dir, p)) {
+				p = path.Join("benches", b.Name, "main.rs")
+			}
+		}
+		if full, ok := local(dir, p); ok && b.Name != "" {
+			byPath[full] = b.Name
+		}
+	}
+	if m.Package.Autobenches == nil || *m.Package.Autobenches {
+		entries, _ := fs.ReadDir(s.fsys, path.Join(dir, "benches"))
+		for _, e := range entries {
+			name, p := strings.TrimSuffix(e.Name(), ".rs"), path.Join(dir, "benches", e.Name())
+			if e.IsDir() {
+				name, p = e.Name(), path.Join(p, "main.rs")
+			} else if !strings.HasSuffix(e.Name(), ".rs") {
+				continue
+			}
+			if _, named := byPath[p]; !named && isFile(s.fsys, p) {
+				byPath[p] = name
+			}
+		}
+	}
+	for p, name := range byPath {
+		b := Bench{Name: name, Path: p}
+		if data, err := fs.ReadFile(s.fsys, p); err == nil {
+			b.Nightly = unstableFeature.Match(data)
+		}
+		s.benches = append(s.benches, b)
+	}
 }
 
 // deps follows the package's path dependencies, [patch] and [replace].

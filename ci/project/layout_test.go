@@ -155,6 +155,7 @@ p = { path = "forks/p" }
 			Packages:   []string{"crates/a"},
 			Files:      []string{"Cargo.toml", "crates/a/Cargo.toml", "crates/a/src/main.rs"},
 			SourceDirs: []string{"crates/a/benches", "crates/a/examples", "crates/a/src", "crates/a/tests"},
+			Benches:    []Bench{{Name: "b", Path: "crates/a/benches/b.rs"}},
 		}
 		if !reflect.DeepEqual(l, want) {
 			t.Errorf("Scan =\n %+v\nwant\n %+v", l, want)
@@ -211,5 +212,44 @@ func TestScanErrors(t *testing.T) {
 				t.Errorf("Load = %v, want %v", lerr, err)
 			}
 		})
+	}
+}
+
+// TestScanBenches: bench targets as cargo finds them, and which need a
+// nightly compiler (a crate-level #![feature], as libtest #[bench] needs).
+func TestScanBenches(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"Cargo.toml":                "[workspace]\nmembers = [\"a\", \"b\"]\n",
+		"a/Cargo.toml":              "[package]\nname = \"a\"\n\n[[bench]]\nname = \"named\"\npath = \"perf/named.rs\"\n\n[[bench]]\nname = \"speed\"\n",
+		"a/src/lib.rs":              "",
+		"a/perf/named.rs":           "//! stable, with criterion-like code\nfn main() {}\n",
+		"a/benches/speed.rs":        "// comment\n#![feature(test)]\nextern crate test;\n",
+		"a/benches/walk/main.rs":    "  #![ feature (test) ]\n",
+		"a/benches/cond.rs":         "#![cfg_attr(feature = \"nightly\", feature(test))]\n",
+		"a/benches/notes.txt":       "not a bench",
+		"b/Cargo.toml":              "[package]\nname = \"b\"\nautobenches = false\n",
+		"b/src/lib.rs":              "",
+		"b/benches/undiscovered.rs": "#![feature(test)]\n",
+	})
+	l, err := Scan(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Bench{
+		{Name: "cond", Path: "a/benches/cond.rs"},
+		{Name: "speed", Path: "a/benches/speed.rs", Nightly: true},
+		{Name: "walk", Path: "a/benches/walk/main.rs", Nightly: true},
+		{Name: "named", Path: "a/perf/named.rs"},
+	}
+	if !reflect.DeepEqual(l.Benches, want) {
+		t.Errorf("Benches =\n %+v\nwant\n %+v", l.Benches, want)
+	}
+	// Load carries them into the settings, for the checks.
+	s, err := Load(filepath.Join("..", "testdata", "cworkspace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Bench{{Name: "speed", Path: "crates/core/benches/speed.rs", Nightly: true}}; !reflect.DeepEqual(s.Benches, want) {
+		t.Errorf("cworkspace: Benches = %+v, want %+v", s.Benches, want)
 	}
 }

@@ -38,6 +38,17 @@ type Settings struct {
 	SmokeTest string `json:"smokeTest,omitempty"`
 	// TestPackages are Debian packages the tests and smoke script need.
 	TestPackages []string `json:"testPackages,omitempty"`
+	// BuildPackages are Debian packages the build scripts need: tools, and
+	// -dev libraries, which are installed for every target's architecture
+	// too (see pipeline.BuildPackagesScript).
+	BuildPackages []string `json:"buildPackages,omitempty"`
+	// TestArgs are added to `cargo test --workspace` (e.g. --all-features,
+	// --all-targets): the test stage builds and runs what the project's own
+	// CI does, and no more unless asked.
+	TestArgs []string `json:"testArgs,omitempty"`
+	// Benches are the project's bench targets; those that need a nightly
+	// compiler are left out of clippy (see Checks).
+	Benches []Bench `json:"benches,omitempty"`
 	// Image is the image name; the registry and namespace come from flags.
 	Image string `json:"image,omitempty"`
 	// ImageCmd is the image's entrypoint; default: the binary alone.
@@ -60,15 +71,17 @@ type Settings struct {
 
 // release is the [*.metadata.release] table as written in Cargo.toml.
 type release struct {
-	Binary       string   `toml:"binary"`
-	Package      string   `toml:"package"`
-	Targets      []string `toml:"targets"`
-	Features     []string `toml:"features"`
-	SmokeTest    string   `toml:"smoke-test"`
-	TestPackages []string `toml:"test-packages"`
-	Image        string   `toml:"image"`
-	ImageCmd     []string `toml:"image-cmd"`
-	Docs         string   `toml:"docs"`
+	Binary        string   `toml:"binary"`
+	Package       string   `toml:"package"`
+	Targets       []string `toml:"targets"`
+	Features      []string `toml:"features"`
+	SmokeTest     string   `toml:"smoke-test"`
+	TestPackages  []string `toml:"test-packages"`
+	BuildPackages []string `toml:"build-packages"`
+	TestArgs      []string `toml:"test-args"`
+	Image         string   `toml:"image"`
+	ImageCmd      []string `toml:"image-cmd"`
+	Docs          string   `toml:"docs"`
 	checkKeys
 }
 
@@ -116,9 +129,11 @@ func Load(dir string) (Settings, error) {
 	}
 	// A file a manifest names but the project lacks is reported now, as
 	// bad input, rather than by cargo in the engine minutes later.
-	if _, err := Scan(os.DirFS(dir)); err != nil {
+	l, err := Scan(os.DirFS(dir))
+	if err != nil {
 		return Settings{}, err
 	}
+	s.Benches = l.Benches
 	return s, nil
 }
 
@@ -133,7 +148,7 @@ func Parse(data []byte, fsys fs.FS) (Settings, error) {
 	for _, k := range md.Undecoded() {
 		key := k.String()
 		if strings.HasPrefix(key, "package.metadata.release.") || strings.HasPrefix(key, "workspace.metadata.release.") {
-			return Settings{}, fmt.Errorf("Cargo.toml: unknown key %q in [%s] (known: binary, package, targets, features, smoke-test, test-packages, image, image-cmd, docs, checks, clippy-args, lints)",
+			return Settings{}, fmt.Errorf("Cargo.toml: unknown key %q in [%s] (known: binary, package, targets, features, smoke-test, test-packages, build-packages, test-args, image, image-cmd, docs, checks, clippy-args, lints)",
 				k[len(k)-1], strings.Join(k[:len(k)-1], "."))
 		}
 	}
@@ -165,6 +180,7 @@ func Parse(data []byte, fsys fs.FS) (Settings, error) {
 		s.Binary, s.Package = r.Binary, r.Package
 		s.Targets, s.Features = r.Targets, r.Features
 		s.SmokeTest, s.TestPackages = r.SmokeTest, r.TestPackages
+		s.BuildPackages, s.TestArgs = r.BuildPackages, r.TestArgs
 		s.Image, s.ImageCmd, s.Docs = r.Image, r.ImageCmd, r.Docs
 		if s.Checks, err = r.checkKeys.settings(); err != nil {
 			return Settings{}, err
@@ -208,15 +224,34 @@ func (s *Settings) Validate() error {
 			return fmt.Errorf("%s %q: must be a path inside the project", p.key, p.val)
 		}
 	}
-	for _, p := range s.TestPackages {
-		if !debianPackage(p) {
-			return fmt.Errorf("test-packages: %q is not a Debian package name", p)
+	for _, list := range []struct {
+		key  string
+		pkgs []string
+	}{{"test-packages", s.TestPackages}, {"build-packages", s.BuildPackages}} {
+		for _, p := range list.pkgs {
+			if !debianPackage(p) {
+				return fmt.Errorf("%s: %q is not a Debian package name (give the name alone: the architectures are chosen for you)", list.key, p)
+			}
+		}
+	}
+	for _, a := range s.TestArgs {
+		if a == "--workspace" || a == "--target" || strings.HasPrefix(a, "--target=") {
+			return fmt.Errorf("test-args: %q is set by garage-release itself (the tests run on the host, for the whole workspace)", a)
 		}
 	}
 	if s.Image != "" && strings.ContainsAny(s.Image, ": @") {
 		return fmt.Errorf("image %q: give the name only; the registry comes from --registry and the tag from the version", s.Image)
 	}
 	return nil
+}
+
+// SettingsTable is the Cargo.toml table the settings are read from
+// ("package.metadata.release"), for messages that name a setting.
+func (s *Settings) SettingsTable() string {
+	if s.Virtual {
+		return "workspace.metadata.release"
+	}
+	return "package.metadata.release"
 }
 
 // ImageEntrypoint is the image's command: image-cmd, else the binary.

@@ -248,6 +248,10 @@ func TestParseErrors(t *testing.T) {
 		{"Debian package with a version", pkg + "test-packages = [\"curl=8.14\"]\n", []string{`"curl=8.14"`, "not a Debian package name"}},
 		{"one-letter Debian package", pkg + "test-packages = [\"c\"]\n", []string{`"c"`, "not a Debian package name"}},
 		{"option as a Debian package", pkg + "test-packages = [\"-y\"]\n", []string{`"-y"`, "not a Debian package name"}},
+		{"build package with an architecture", pkg + "build-packages = [\"zlib1g-dev:arm64\"]\n", []string{"build-packages", `"zlib1g-dev:arm64"`, "the architectures are chosen for you"}},
+		{"build packages as a string", pkg + "build-packages = \"zlib1g-dev\"\n", []string{"package.metadata.release.build-packages", "incompatible types"}},
+		{"test-args naming the workspace", pkg + "test-args = [\"--workspace\"]\n", []string{"test-args", `"--workspace"`, "set by garage-release"}},
+		{"test-args naming a target", pkg + "test-args = [\"--target=aarch64-unknown-linux-gnu\"]\n", []string{"test-args", "on the host"}},
 		{"image with a tag", pkg + "image = \"kvstore:latest\"\n", []string{`image "kvstore:latest"`, "name only"}},
 		{"image with a digest", pkg + "image = \"kvstore@sha256:abc\"\n", []string{`image "kvstore@sha256:abc"`, "name only"}},
 		{"binary with a slash", pkg + "binary = \"bin/hello\"\n", []string{`binary "bin/hello"`}},
@@ -319,6 +323,30 @@ func TestValidateAfterFlags(t *testing.T) {
 	s.Binary = ""
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "binary") {
 		t.Errorf("Validate with an empty binary = %v, want an error", err)
+	}
+}
+
+// TestBuildSettings: build-packages and test-args, from either table.
+func TestBuildSettings(t *testing.T) {
+	for _, table := range []string{"[package]\nname = \"zinfo\"\n[package.metadata.release]\n", "[workspace]\nmembers = []\n[workspace.metadata.release]\nbinary = \"cw\"\n"} {
+		s, err := Parse([]byte(table+"build-packages = [\"libzstd-dev\", \"protobuf-compiler\"]\ntest-args = [\"--all-features\"]\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s.BuildPackages, []string{"libzstd-dev", "protobuf-compiler"}) || !reflect.DeepEqual(s.TestArgs, []string{"--all-features"}) {
+			t.Errorf("%q: build-packages %q, test-args %q", table, s.BuildPackages, s.TestArgs)
+		}
+	}
+	s, err := Parse([]byte("[package]\nname = \"zinfo\"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SettingsTable() != "package.metadata.release" {
+		t.Errorf("a package's settings table: %q", s.SettingsTable())
+	}
+	s.BuildPackages = []string{"libzstd-dev", "Bad"}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), `build-packages: "Bad"`) {
+		t.Errorf("Validate after --build-packages Bad = %v", err)
 	}
 }
 

@@ -21,6 +21,12 @@ type Target struct {
 	Triple string
 	// Linker is the C compiler cargo links with.
 	Linker string
+	// ToolPrefix is the prefix of the target's GNU tools (gcc, g++, ar,
+	// pkg-config): "aarch64-linux-gnu-"; empty for the host's own.
+	ToolPrefix string
+	// Multiarch is Debian's multiarch folder name, where a -dev package of
+	// the target's architecture puts its libraries (/usr/lib/<Multiarch>).
+	Multiarch string
 	// Platform is the OCI platform of the image layer.
 	Platform string
 	// DebArch is Debian's architecture name for the cross packages.
@@ -44,15 +50,16 @@ type Target struct {
 var All = []Target{
 	{
 		Name: "amd64", Triple: "x86_64-unknown-linux-gnu", Linker: "cc",
-		Platform: "linux/amd64", DebArch: "amd64",
+		Platform: "linux/amd64", DebArch: "amd64", Multiarch: "x86_64-linux-gnu",
 		Machine: elf.EM_X86_64, Class: elf.ELFCLASS64,
 		Description: "64-bit x86 (x86_64)",
 	},
 	{
 		Name: "i386", Triple: "i686-unknown-linux-gnu", Linker: "i686-linux-gnu-gcc",
+		ToolPrefix: "i686-linux-gnu-", Multiarch: "i386-linux-gnu",
 		Platform: "linux/386", DebArch: "i386",
 		StdSHA256:     "11430bba35389141892b64ba891fa7f326289337929a6d1438e6ed39d4d9ee67",
-		CrossPackages: []string{"gcc-i686-linux-gnu", "libc6-dev-i386-cross"},
+		CrossPackages: []string{"gcc-i686-linux-gnu", "g++-i686-linux-gnu", "libc6-dev-i386-cross"},
 		// Not run natively: some kernels (VMs among them) turn IA32
 		// emulation off, and the smoke test would fail with "Exec format
 		// error" for a binary that is fine. qemu-user runs it anywhere.
@@ -62,18 +69,20 @@ var All = []Target{
 	},
 	{
 		Name: "arm64", Triple: "aarch64-unknown-linux-gnu", Linker: "aarch64-linux-gnu-gcc",
+		ToolPrefix: "aarch64-linux-gnu-", Multiarch: "aarch64-linux-gnu",
 		Platform: "linux/arm64", DebArch: "arm64",
 		StdSHA256:     "176facb3ae2ee70d8f7e3a7c2f6c2b0fca16211ae2edadad9e6ce133dedd2ad1",
-		CrossPackages: []string{"gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"},
+		CrossPackages: []string{"gcc-aarch64-linux-gnu", "g++-aarch64-linux-gnu", "libc6-dev-arm64-cross"},
 		Runner:        []string{"qemu-aarch64"},
 		Machine:       elf.EM_AARCH64, Class: elf.ELFCLASS64,
 		Description: "64-bit ARM (aarch64)",
 	},
 	{
 		Name: "arm", Triple: "armv5te-unknown-linux-gnueabi", Linker: "arm-linux-gnueabi-gcc",
+		ToolPrefix: "arm-linux-gnueabi-", Multiarch: "arm-linux-gnueabi",
 		Platform: "linux/arm/v5", DebArch: "armel",
 		StdSHA256:     "a4e1dc91ef6aeca6ed0e67d4f7ec12b39b8ec99281c61b6346bfd458cdbb96a8",
-		CrossPackages: []string{"gcc-arm-linux-gnueabi", "libc6-dev-armel-cross"},
+		CrossPackages: []string{"gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi", "libc6-dev-armel-cross"},
 		// arm1176 is the ARMv6 core of the Raspberry Pi 1 and Zero: running the
 		// tests on it proves the ARMv5TE build runs there.
 		Runner:  []string{"qemu-arm", "-cpu", "arm1176"},
@@ -148,6 +157,60 @@ func (t Target) StdDeb() string {
 		return ""
 	}
 	return fmt.Sprintf("libstd-rust-dev_%s_%s.deb", RustStdVersion, t.DebArch)
+}
+
+// Foreign reports whether the target is another architecture than the
+// amd64 host, whose C libraries come from Debian's multiarch packages.
+func (t Target) Foreign() bool { return t.ToolPrefix != "" }
+
+// CEnvTriple is the triple as the cc and pkg-config crates read it in
+// variable names: CC_aarch64_unknown_linux_gnu.
+func (t Target) CEnvTriple() string { return strings.ReplaceAll(t.Triple, "-", "_") }
+
+// PkgConfig is the pkg-config the target's build scripts run: the host's
+// for amd64, else a wrapper that looks only at the target's multiarch
+// folder (see PkgConfigWrapper).
+func (t Target) PkgConfig() string {
+	if !t.Foreign() {
+		return "pkg-config"
+	}
+	return t.ToolPrefix + "pkg-config"
+}
+
+// PkgConfigWrapper is the script installed as PkgConfig() for a foreign
+// target: pkg-config reading the .pc files of the target's architecture
+// only, so a cross build never links the host's libraries. Configure
+// scripts given --host=<prefix> find it by that name too.
+func (t Target) PkgConfigWrapper() string {
+	return "#!/bin/sh\n" +
+		"# pkg-config for " + t.Triple + ": the .pc files of " + t.DebArch + " packages only.\n" +
+		"PKG_CONFIG_LIBDIR=/usr/lib/" + t.Multiarch + "/pkgconfig:/usr/share/pkgconfig\n" +
+		"export PKG_CONFIG_LIBDIR\n" +
+		"unset PKG_CONFIG_PATH\n" +
+		"exec pkg-config \"$@\"\n"
+}
+
+// CEnv is what the target's C build scripts read, under the names the cc
+// and pkg-config crates (and so most -sys crates) look for: the C and C++
+// compilers, the archiver and pkg-config of the target. Sorted by name.
+func (t Target) CEnv() [][2]string {
+	cc, cxx, ar := t.ToolPrefix+"gcc", t.ToolPrefix+"g++", t.ToolPrefix+"ar"
+	if !t.Foreign() {
+		cc, cxx, ar = "cc", "c++", "ar"
+	}
+	tt := t.CEnvTriple()
+	env := [][2]string{
+		{"AR_" + tt, ar},
+		{"CC_" + tt, cc},
+		{"CXX_" + tt, cxx},
+		{"PKG_CONFIG_" + tt, t.PkgConfig()},
+	}
+	if t.Foreign() {
+		// The pkg-config crate refuses to answer for another target
+		// unless told the answer is meant for it.
+		env = append(env, [2]string{"PKG_CONFIG_ALLOW_CROSS_" + tt, "1"})
+	}
+	return env
 }
 
 // BinaryPath is where the target's binary sits inside dist/ and under a

@@ -106,7 +106,9 @@ func TestStdPins(t *testing.T) {
 			t.Errorf("%s: StdSHA256 %s repeats another target's pin", tg.Name, tg.StdSHA256)
 		}
 		sums[tg.StdSHA256] = true
-		wantPkgs := []string{"gcc-" + strings.TrimSuffix(tg.Linker, "-gcc"), "libc6-dev-" + tg.DebArch + "-cross"}
+		// C and C++ cross compilers: build scripts compile both.
+		triplet := strings.TrimSuffix(tg.Linker, "-gcc")
+		wantPkgs := []string{"gcc-" + triplet, "g++-" + triplet, "libc6-dev-" + tg.DebArch + "-cross"}
 		if !slices.Equal(tg.CrossPackages, wantPkgs) {
 			t.Errorf("%s: CrossPackages = %q, want %q", tg.Name, tg.CrossPackages, wantPkgs)
 		}
@@ -203,5 +205,41 @@ func TestPlatforms(t *testing.T) {
 	}
 	if got, want := Platforms(ts), []string{"linux/arm64", "linux/arm/v5"}; !slices.Equal(got, want) {
 		t.Errorf("Platforms = %q, want %q", got, want)
+	}
+}
+
+// TestCEnv: each target tells build scripts its C tools under the names
+// the cc and pkg-config crates read, and its pkg-config reads only the
+// .pc files of its own architecture.
+func TestCEnv(t *testing.T) {
+	want := map[string][][2]string{
+		"amd64": {{"AR_x86_64_unknown_linux_gnu", "ar"}, {"CC_x86_64_unknown_linux_gnu", "cc"}, {"CXX_x86_64_unknown_linux_gnu", "c++"}, {"PKG_CONFIG_x86_64_unknown_linux_gnu", "pkg-config"}},
+		"arm64": {{"AR_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-ar"}, {"CC_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-gcc"}, {"CXX_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-g++"},
+			{"PKG_CONFIG_aarch64_unknown_linux_gnu", "aarch64-linux-gnu-pkg-config"}, {"PKG_CONFIG_ALLOW_CROSS_aarch64_unknown_linux_gnu", "1"}},
+		"arm": {{"AR_armv5te_unknown_linux_gnueabi", "arm-linux-gnueabi-ar"}, {"CC_armv5te_unknown_linux_gnueabi", "arm-linux-gnueabi-gcc"}, {"CXX_armv5te_unknown_linux_gnueabi", "arm-linux-gnueabi-g++"},
+			{"PKG_CONFIG_armv5te_unknown_linux_gnueabi", "arm-linux-gnueabi-pkg-config"}, {"PKG_CONFIG_ALLOW_CROSS_armv5te_unknown_linux_gnueabi", "1"}},
+	}
+	for _, tg := range All {
+		if w, ok := want[tg.Name]; ok && !slices.Equal(tg.CEnv(), w) {
+			t.Errorf("%s: CEnv() = %q, want %q", tg.Name, tg.CEnv(), w)
+		}
+		// The cross compiler is the linker, and the C compiler is the
+		// linker's sibling.
+		if tg.Foreign() && tg.ToolPrefix+"gcc" != tg.Linker {
+			t.Errorf("%s: tool prefix %q does not match the linker %q", tg.Name, tg.ToolPrefix, tg.Linker)
+		}
+		if !tg.Foreign() {
+			continue
+		}
+		w := tg.PkgConfigWrapper()
+		if !strings.Contains(w, "PKG_CONFIG_LIBDIR=/usr/lib/"+tg.Multiarch+"/pkgconfig:") || !strings.HasPrefix(w, "#!/bin/sh\n") {
+			t.Errorf("%s: the pkg-config wrapper does not look in /usr/lib/%s/pkgconfig:\n%s", tg.Name, tg.Multiarch, w)
+		}
+	}
+	multiarch := map[string]string{"amd64": "x86_64-linux-gnu", "i386": "i386-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi"}
+	for _, tg := range All {
+		if tg.Multiarch != multiarch[tg.Name] {
+			t.Errorf("%s: Multiarch %q, want Debian's %q", tg.Name, tg.Multiarch, multiarch[tg.Name])
+		}
 	}
 }
