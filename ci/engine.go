@@ -145,6 +145,7 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		Jobs:            o.jobs,
 		Progress:        e.stderr,
 		Live:            isTerminal(e.stderr) && !o.verbose,
+		Heartbeat:       o.progressEvery,
 		Cores:           o.cores,
 	})
 }

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
@@ -31,12 +33,13 @@ type options struct {
 	baseImage, cacheNamespace    string
 	cacheBust                    string
 	verbose                      bool
-	checks                       []string // --checks
-	clippyArgs                   string   // --clippy-args
-	lints                        string   // --lints
-	cores                        int      // --cores
-	buildPackages                []string // --build-packages
-	testArgs                     string   // --test-args
+	progressEvery                time.Duration // --progress-every
+	checks                       []string      // --checks
+	clippyArgs                   string        // --clippy-args
+	lints                        string        // --lints
+	cores                        int           // --cores
+	buildPackages                []string      // --build-packages
+	testArgs                     string        // --test-args
 
 	// Publishing.
 	publish   bool
@@ -115,6 +118,7 @@ func engineFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
 	fs.StringVar(&o.cacheBust, "cache-bust", "", "any value: run the toolchain and build steps again instead of reusing the engine's results (benchmarks)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
+	fs.DurationVar(&o.progressEvery, "progress-every", pipeline.HeartbeatEvery, "when stderr is not a terminal (a CI log): a line per running stage this often, with cargo's crate count")
 }
 
 func s3FlagSet(fs *pflag.FlagSet, o *options) {
@@ -145,6 +149,9 @@ func needsProject(cmd string) bool {
 func (o *options) prepare(e *env, cmd string) error {
 	if o.cores < 0 {
 		return fmt.Errorf("--cores %d: give 0 (ask the engine) or a positive number", o.cores)
+	}
+	if o.progressEvery <= 0 && o.set["progress-every"] {
+		return fmt.Errorf("--progress-every %s: give a positive duration, e.g. 30s", o.progressEvery)
 	}
 	if o.jobs < 0 {
 		return fmt.Errorf("--jobs %d: give 0 (no limit) or a positive number", o.jobs)
