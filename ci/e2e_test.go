@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -374,7 +375,8 @@ func TestE2EBrokenExample(t *testing.T) {
 			}
 			// The logs of the failed run are in a folder of their own,
 			// named in the failure message.
-			logs, _ := filepath.Glob(filepath.Join(dir, "dist-failed-logs-*"))
+			logs, _ := filepath.Glob(filepath.Join(os.TempDir(), "garage-release-*-failed-logs-*"))
+			logs = slices.DeleteFunc(logs, func(l string) bool { return !strings.Contains(stderr, l) })
 			if len(logs) != 1 || !strings.Contains(stderr, logs[0]) {
 				t.Fatalf("failed-run log folders %v, want one, named in the output", logs)
 			}

@@ -58,7 +58,7 @@ func engineLost(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"connection reset", "connection refused", "broken pipe", "use of closed network connection", ": EOF"} {
+	for _, s := range []string{"connection reset", "connection refused", "broken pipe", "use of closed network connection", ": EOF", "engine is shutting down"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
@@ -272,15 +272,25 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 }
 
 // writeFailureLogs writes the logs of a failed run into a new folder of
-// its own, beside --out (which stays as it was) or, for the commands
-// without one, in the current folder; nothing existing is touched.
+// its own, under --logs or else the system's temporary folder: never in the
+// project, where it would show in `git status`, and never over anything
+// that exists.
 func writeFailureLogs(e *env, o *options, logs map[string]string) (string, error) {
-	parent, base := e.workdir, "garage-release"
-	if o.out != "" {
-		out := outDir(e, o)
-		parent, base = filepath.Dir(out), filepath.Base(out)
+	parent := os.TempDir()
+	if o.logs != "" {
+		parent = o.logs
+		if !filepath.IsAbs(parent) {
+			parent = filepath.Join(e.workdir, parent)
+		}
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", err
+		}
 	}
-	dir, err := os.MkdirTemp(parent, base+"-failed-logs-")
+	name := o.project.Name
+	if name == "" {
+		name = "project"
+	}
+	dir, err := os.MkdirTemp(parent, "garage-release-"+name+"-failed-logs-")
 	if err != nil {
 		return "", err
 	}

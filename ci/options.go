@@ -34,6 +34,7 @@ type options struct {
 	cacheBust                    string
 	verbose                      bool
 	progressEvery                time.Duration // --progress-every
+	logs                         string        // --logs
 	checks                       []string      // --checks
 	clippyArgs                   string        // --clippy-args
 	lints                        string        // --lints
@@ -118,6 +119,7 @@ func engineFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
 	fs.StringVar(&o.cacheBust, "cache-bust", "", "any value: run the toolchain and build steps again instead of reusing the engine's results (benchmarks)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
+	fs.StringVar(&o.logs, "logs", "", "when a stage fails, its logs go to a new folder in this one (default: the system's temporary folder)")
 	fs.DurationVar(&o.progressEvery, "progress-every", pipeline.HeartbeatEvery, "when stderr is not a terminal (a CI log): a line per running stage this often, with cargo's crate count")
 }
 
@@ -156,7 +158,7 @@ func (o *options) prepare(e *env, cmd string) error {
 	if o.jobs < 0 {
 		return fmt.Errorf("--jobs %d: give 0 (no limit) or a positive number", o.jobs)
 	}
-	for _, p := range []struct{ flag, val string }{{"--out", o.out}, {"--dist", o.dist}} {
+	for _, p := range []struct{ flag, val string }{{"--out", o.out}, {"--dist", o.dist}, {"--logs", o.logs}} {
 		if p.val != "" && strings.TrimSpace(p.val) == "" {
 			return fmt.Errorf("%s is blank", p.flag)
 		}

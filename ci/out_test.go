@@ -180,13 +180,46 @@ func TestOutAccepted(t *testing.T) {
 	}
 }
 
-// TestFailureLogsStayOutOfTheUpload: a failed check run in a project
-// writes its logs into a new folder there; the next upload leaves that
-// folder out, so it neither changes the cache keys nor travels to the
-// engine.
+// TestFailureLogsOutsideTheProject: a failed run writes its logs into a
+// new folder under the system's temporary folder, never in the project
+// (where `git status` would show it), or under --logs; a second failure
+// gets a folder of its own.
+func TestFailureLogsOutsideTheProject(t *testing.T) {
+	w := newOutWorld(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	before := testenv.Tree(t, w.project)
+	o := &options{project: project.Settings{Name: "hello"}}
+	e := &env{workdir: w.project}
+	dir, err := writeFailureLogs(e, o, map[string]string{"check": "error: lint\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(dir) != tmp || !strings.HasPrefix(filepath.Base(dir), "garage-release-hello-failed-logs-") {
+		t.Fatalf("logs written to %s, want a new folder garage-release-hello-failed-logs-* in %s", dir, tmp)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "check.log")); err != nil || string(data) != "error: lint\n" {
+		t.Fatalf("check.log: %q, %v", data, err)
+	}
+	if after := testenv.Tree(t, w.project); !reflect.DeepEqual(before, after) {
+		t.Errorf("the project changed:\nbefore %v\nafter  %v", before, after)
+	}
+	o.logs = "ci-logs"
+	second, err := writeFailureLogs(e, o, map[string]string{"test": "panicked\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(second) != filepath.Join(w.project, "ci-logs") {
+		t.Errorf("--logs ci-logs: written to %s", second)
+	}
+}
+
+// TestFailureLogsStayOutOfTheUpload: logs a user chose to keep in the
+// project (--logs .) are left out of the next upload, so they neither
+// change the cache keys nor travel to the engine.
 func TestFailureLogsStayOutOfTheUpload(t *testing.T) {
 	w := newOutWorld(t)
-	o := &options{}
+	o := &options{logs: "."}
 	e := &env{workdir: w.project}
 	dir, err := writeFailureLogs(e, o, map[string]string{"check": "error: lint\n"})
 	if err != nil {
