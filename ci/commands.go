@@ -13,7 +13,7 @@ import (
 )
 
 // commandNames is the order commands are listed in.
-var commandNames = []string{"release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "verify", "index", "engine", "bench"}
+var commandNames = []string{"init", "release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "verify", "index", "engine", "bench"}
 
 func commandOrder(name string) int {
 	for i, n := range commandNames {
@@ -26,7 +26,7 @@ func commandOrder(name string) int {
 
 func commands() map[string]command {
 	all := map[string]command{}
-	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands(), {verifyCommand()}} {
+	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands(), {verifyCommand(), initCommand()}} {
 		for _, c := range list {
 			all[c.name] = c
 		}

@@ -56,7 +56,11 @@ type options struct {
 	failFast  bool   // bench --fail-fast
 	pushRef   string // toolchain --publish REF
 	arg       string // the positional argument (verify: the version)
-	signKey   string // --sign-key: a cosign private key file
+	// init
+	providers     []string // --ci
+	pin           string   // --pin
+	writeSettings bool     // --write-settings
+	signKey       string   // --sign-key: a cosign private key file
 	// sourceDateEpoch, when set, is the published build's (verify).
 	sourceDateEpoch *int64
 	// signer signs the release (--sign-key or the environment); nil: unsigned.
@@ -140,7 +144,7 @@ func registryFlagSet(fs *pflag.FlagSet, o *options) {
 // needsProject says which commands work on a Rust project.
 func needsProject(cmd string) bool {
 	switch cmd {
-	case "toolchain", "publish", "promote", "index", "engine", "bench":
+	case "toolchain", "publish", "promote", "index", "engine", "bench", "init":
 		return false
 	}
 	return true

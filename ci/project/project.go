@@ -245,6 +245,16 @@ func (s *Settings) Validate() error {
 	return nil
 }
 
+// HasReleaseSettings reports whether Cargo.toml data has a
+// [package.metadata.release] or [workspace.metadata.release] table.
+func HasReleaseSettings(data []byte) (bool, error) {
+	var c cargoToml
+	if _, err := toml.Decode(string(data), &c); err != nil {
+		return false, fmt.Errorf("Cargo.toml: %w", err)
+	}
+	return c.Package != nil && c.Package.Metadata.Release != nil || c.Workspace != nil && c.Workspace.Metadata.Release != nil, nil
+}
+
 // SettingsTable is the Cargo.toml table the settings are read from
 // ("package.metadata.release"), for messages that name a setting.
 func (s *Settings) SettingsTable() string {
