@@ -36,23 +36,12 @@ func commands() map[string]command {
 
 // stageCommands run stages of the pipeline on the engine.
 func stageCommands() []command {
-	stage := func(name, summary string, st pipeline.Stages, extra func(*pflag.FlagSet, *options)) command {
+	stage := func(name, summary string, st pipeline.Stages, flags ...func(*pflag.FlagSet, *options)) command {
 		return command{
 			name: name, summary: summary,
 			flags: func(fs *pflag.FlagSet, o *options) {
-				projectFlags(fs, o)
-				versionFlags(fs, o)
-				if st.Exports() {
-					outFlag(fs, o)
-				}
-				if st.Check {
-					checkFlags(fs, o)
-				}
-				if st.Test {
-					testFlags(fs, o)
-				}
-				if extra != nil {
-					extra(fs, o)
+				for _, f := range flags {
+					f(fs, o)
 				}
 			},
 			run: func(ctx context.Context, e *env, o *options) error {
@@ -67,14 +56,17 @@ func stageCommands() []command {
 			},
 		}
 	}
+	// What each stage command reads: the project and what cargo compiles,
+	// the engine, and the flags of its own stages.
+	built := []func(*pflag.FlagSet, *options){sourceFlag, binaryFlag, compileFlags, targetsFlag, jobsFlag, stageFlags, versionFlags, outFlag}
 	return []command{
 		{
 			name:    "release",
 			summary: "everything: checks, tests, static builds, smoke tests, image, docs, release page; --publish uploads it",
 			flags: func(fs *pflag.FlagSet, o *options) {
-				projectFlags(fs, o)
-				versionFlags(fs, o)
-				outFlag(fs, o)
+				for _, f := range built {
+					f(fs, o)
+				}
 				checkFlags(fs, o)
 				testFlags(fs, o)
 				signFlags(fs, o)
@@ -86,15 +78,19 @@ func stageCommands() []command {
 			},
 			run: runRelease,
 		},
-		stage("check", "cargo fmt --check and cargo clippy, as the project's check policy says (--checks, --clippy-args, --lints)", pipeline.Stages{Check: true}, nil),
-		stage("test", "debug build, unit tests and integration tests", pipeline.Stages{Test: true}, nil),
-		stage("build", "static release binaries, ELF-verified, with SHA256SUMS and manifest.json", pipeline.Stages{Build: true}, nil),
-		stage("image", "the multi-platform image as an OCI tarball (dist/image.tar)", pipeline.Stages{Build: true, Image: true}, nil),
-		stage("docs", "the documentation site with mdBook (dist/docs/)", pipeline.Stages{Docs: true}, nil),
+		stage("check", "cargo fmt --check and cargo clippy, as the project's check policy says (--checks, --clippy-args, --lints)", pipeline.Stages{Check: true},
+			sourceFlag, compileFlags, stageFlags, checkFlags),
+		stage("test", "debug build, then the tests cargo test --workspace runs (--test-args widens it)", pipeline.Stages{Test: true},
+			sourceFlag, compileFlags, stageFlags, testFlags),
+		stage("build", "static release binaries, ELF-verified, with SHA256SUMS and manifest.json", pipeline.Stages{Build: true}, built...),
+		stage("image", "the multi-platform image as an OCI tarball (dist/image.tar)", pipeline.Stages{Build: true, Image: true}, built...),
+		stage("docs", "the documentation site with mdBook (dist/docs/)", pipeline.Stages{Docs: true},
+			sourceFlag, engineFlags, runFlags, outFlag),
 		{
 			name:    "toolchain",
 			summary: "build the toolchain image (Debian's Rust with std for every target); --publish REF pushes it",
 			flags: func(fs *pflag.FlagSet, o *options) {
+				toolchainFlags(fs, o)
 				engineFlags(fs, o)
 				fs.StringVar(&o.pushRef, "publish", "", "push the toolchain image to this reference (use it later with --toolchain-image)")
 				fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry")

@@ -80,20 +80,62 @@ type s3Flags struct {
 	insecure                         bool
 }
 
-// projectFlags are shared by every command that works on a project.
-func projectFlags(fs *pflag.FlagSet, o *options) {
+// The flag sets, one per concern; each command takes just the sets it
+// reads (see commands.go), so its --help lists only flags that change what
+// it does.
+
+// sourceFlag chooses the project.
+func sourceFlag(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.source, "source", "", "the Rust project to release (a folder with Cargo.toml); default: the current folder if it has one, else the bundled example")
-	fs.StringSliceVar(&o.targets, "targets", nil, "targets to build, comma-separated: "+strings.Join(target.Names(), ", ")+" (default: the project's, else all)")
-	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
-	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
-	fs.IntVar(&o.jobs, "jobs", 0, "at most this many checks, tests and builds at once (0: no limit)")
-	fs.StringSliceVar(&o.buildPackages, "build-packages", nil, "Debian packages the build scripts need, comma-separated (tools, and -dev libraries, installed for every target's architecture too); default: the project's build-packages")
-	engineFlags(fs, o)
 }
 
-// testFlags are for the commands that run the project's tests.
-func testFlags(fs *pflag.FlagSet, o *options) {
-	fs.StringVar(&o.testArgs, "test-args", "", `more arguments for 'cargo test --workspace', e.g. "--all-features" (default: the project's test-args)`)
+// binaryFlag chooses the program released.
+func binaryFlag(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.binary, "binary", "", "the binary to release (default: from Cargo.toml)")
+}
+
+// compileFlags change what cargo compiles, in every stage that runs it.
+func compileFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringSliceVar(&o.features, "features", nil, "cargo features to enable (default: from Cargo.toml)")
+	fs.StringSliceVar(&o.buildPackages, "build-packages", nil, "Debian packages the build scripts need, comma-separated (tools, and -dev libraries, installed for every target's architecture too); default: the project's build-packages")
+}
+
+// targetsFlag chooses the architectures built.
+func targetsFlag(fs *pflag.FlagSet, o *options) {
+	fs.StringSliceVar(&o.targets, "targets", nil, "targets to build, comma-separated: "+strings.Join(target.Names(), ", ")+" (default: the project's, else all)")
+}
+
+// jobsFlag limits concurrency, for the commands that run several heavy
+// stages at once.
+func jobsFlag(fs *pflag.FlagSet, o *options) {
+	fs.IntVar(&o.jobs, "jobs", 0, "at most this many checks, tests and builds at once (0: no limit)")
+}
+
+// stageFlags are for every command that runs cargo on the engine.
+func stageFlags(fs *pflag.FlagSet, o *options) {
+	toolchainFlags(fs, o)
+	engineFlags(fs, o)
+	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
+	runFlags(fs, o)
+}
+
+// toolchainFlags choose how the toolchain image is made.
+func toolchainFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.toolchainImage, "toolchain-image", "", "pull this toolchain image (from 'toolchain --publish') instead of building it")
+	fs.StringVar(&o.debianMirror, "debian-mirror", "", "Debian archive URL for the pinned Rust std packages (default: the base image's apt source)")
+	fs.StringVar(&o.cacheBust, "cache-bust", "", "any value: run the toolchain and build steps again instead of reusing the engine's results (benchmarks)")
+}
+
+// engineFlags are for every command that runs containers.
+func engineFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.baseImage, "base-image", "", "base image of every container (default: debian:trixie)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
+}
+
+// runFlags are for the commands that run stages and report on them.
+func runFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.logs, "logs", "", "when a stage fails, its logs go to a new folder in this one (default: the system's temporary folder)")
+	fs.DurationVar(&o.progressEvery, "progress-every", pipeline.HeartbeatEvery, "when stderr is not a terminal (a CI log): a line per running stage this often, with cargo's crate count")
 }
 
 // outFlag is for the commands that write results (or read them, plan).
@@ -115,17 +157,6 @@ func versionFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.commit, "commit", "", "the commit being released, 40 hex digits (default: from CI variables, else git)")
 }
 
-// engineFlags tune how stages run on the engine.
-func engineFlags(fs *pflag.FlagSet, o *options) {
-	fs.StringVar(&o.toolchainImage, "toolchain-image", "", "pull this toolchain image (from 'toolchain --publish') instead of building it")
-	fs.StringVar(&o.debianMirror, "debian-mirror", "", "Debian archive URL for the pinned Rust std packages (default: the base image's apt source)")
-	fs.StringVar(&o.baseImage, "base-image", "", "base image of every container (default: debian:trixie)")
-	fs.StringVar(&o.cacheNamespace, "cache-namespace", "garage-release", "prefix of the engine cache volumes (a new one starts cold)")
-	fs.StringVar(&o.cacheBust, "cache-bust", "", "any value: run the toolchain and build steps again instead of reusing the engine's results (benchmarks)")
-	fs.BoolVarP(&o.verbose, "verbose", "v", false, "show the engine's own log (every command's output)")
-	fs.StringVar(&o.logs, "logs", "", "when a stage fails, its logs go to a new folder in this one (default: the system's temporary folder)")
-	fs.DurationVar(&o.progressEvery, "progress-every", pipeline.HeartbeatEvery, "when stderr is not a terminal (a CI log): a line per running stage this often, with cargo's crate count")
-}
 
 func s3FlagSet(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.s3.endpoint, "s3-endpoint", "", "S3 endpoint, host:port or URL (env S3_ENDPOINT)")
@@ -180,6 +211,11 @@ func (o *options) prepare(e *env, cmd string) error {
 		o.project.Features = o.features
 	}
 	if o.set["targets"] {
+		// An empty list means every target in Cargo.toml, never on the
+		// command line: `--targets ,` is a mistake, not "all".
+		if strings.TrimSpace(strings.Join(o.targets, "")) == "" {
+			return usagef("--targets is empty: name the targets (%s), or leave the flag out for the project's", strings.Join(target.Names(), ", "))
+		}
 		o.project.Targets = o.targets
 	}
 	if o.set["build-packages"] {
@@ -295,4 +331,9 @@ func (o *options) loadProject(e *env) error {
 	}
 	o.project, o.projectDir = s, dir
 	return nil
+}
+
+// testFlags are for the commands that run the project's tests.
+func testFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.testArgs, "test-args", "", `more arguments for 'cargo test --workspace', e.g. "--all-features" (default: the project's test-args)`)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"dagger.io/dagger"
+	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
@@ -71,8 +72,13 @@ func (w outWorld) run(t *testing.T, engineAllowed bool, args ...string) (code in
 			return nil, errors.New("connection refused (test engine)")
 		},
 	}
-	// --tag and --commit keep git (and the fake .git) out of it.
-	args = append(args, "--tag", "v1.0.0", "--commit", strings.Repeat("ab", 20))
+	// --tag and --commit keep git (and the fake .git) out of it, for the
+	// commands that take them.
+	fs := pflag.NewFlagSet(args[0], pflag.ContinueOnError)
+	commands()[args[0]].flags(fs, &options{})
+	if fs.Lookup("tag") != nil {
+		args = append(args, "--tag", "v1.0.0", "--commit", strings.Repeat("ab", 20))
+	}
 	code = run(context.Background(), e, args)
 	return code, errb.String(), dialed
 }

@@ -24,9 +24,11 @@ func publishCommands() []command {
 			name:    "plan",
 			summary: "print what 'release --publish' would upload and tag, and what already exists (no engine needed)",
 			flags: func(fs *pflag.FlagSet, o *options) {
-				projectFlags(fs, o)
+				sourceFlag(fs, o)
+				binaryFlag(fs, o)
+				targetsFlag(fs, o)
 				versionFlags(fs, o)
-				outFlag(fs, o)
+				fs.StringVar(&o.dist, "dist", "dist", "a folder 'release' wrote: its binaries are compared by checksum when it holds this version")
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)
 				fs.BoolVar(&o.json, "json", false, "print the plan as JSON")
@@ -266,9 +268,13 @@ func runPlan(ctx context.Context, e *env, o *options) error {
 	// A dist/ of this very version is compared by checksum; otherwise the
 	// keys come from the target table.
 	dist := ""
-	if data, err := os.ReadFile(filepath.Join(outDir(e, o), manifest.FileName)); err == nil {
+	distDir := o.dist
+	if !filepath.IsAbs(distDir) {
+		distDir = filepath.Join(e.workdir, distDir)
+	}
+	if data, err := os.ReadFile(filepath.Join(distDir, manifest.FileName)); err == nil {
 		if built, err := manifest.Parse(data); err == nil && built.Version == m.Version {
-			m, dist = built, outDir(e, o)
+			m, dist = built, distDir
 		}
 	}
 	plan, err := publish.Plan(ctx, cfg, m, dist, repo)

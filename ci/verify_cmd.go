@@ -28,7 +28,7 @@ func verifyCommand() command {
 		summary: "rebuild a published release from --source in fresh cache volumes and compare every binary's sha256 (and the image digest) with the published ones",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.StringVar(&o.source, "source", "", "the project, checked out at the release's commit (default: the current folder)")
-			engineFlags(fs, o)
+			stageFlags(fs, o)
 			s3FlagSet(fs, o)
 		},
 		run: runVerify,
