@@ -88,7 +88,9 @@ func Explain(output string, s Setting) []Hint {
 		}
 	}
 	for _, line := range ourSetting.FindAllString(output, -1) {
-		add(Hint{Problem: strings.TrimPrefix(line, "build-packages: ")})
+		if !strings.HasPrefix(line, "build-packages: note: ") {
+			add(Hint{Problem: strings.TrimPrefix(line, "build-packages: ")})
+		}
 	}
 	for _, sec := range sections(output) {
 		for _, h := range explainSection(sec.text, s) {

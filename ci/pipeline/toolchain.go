@@ -143,11 +143,23 @@ for spec in $BUILD_ARCHS; do
     echo "$name:$arch=$version"
   done)
   [ -n "$want" ] || continue
-  if ! apt-get download -q $want; then
-    die "the $arch files of$libs (for the $tgt target) could not be downloaded (apt's message is above): this Debian mirror's $arch packages lag its package lists. Leave the $tgt target out (targets in Cargo.toml, or --targets), or retry once the mirror has caught up"
-  fi
   for w in $want; do
-    printf '%s\t%s\t%s\n' "${w%%:*}" "${w#*=}" "$arch" >> "$BUILD_PACKAGES_FILE"
+    name=${w%%=*} version=${w#*=}
+    # The candidate first, then the other versions the lists offer (a
+    # security update's files may lag on a mirror while the point
+    # release's are there): unpacked, not installed, a library needs no
+    # exact match with the host's version.
+    got=
+    for v in $version $(apt-cache madison "$name" 2>/dev/null | awk -F'|' -v a="$arch" '$3 ~ a" Packages" { gsub(/ /, "", $2); print $2 }'); do
+      if apt-get download -q "$name=$v" 2>"$work.err"; then
+        got=$v
+        break
+      fi
+      cat "$work.err" >&2
+    done
+    [ -n "$got" ] || die "no version of $name (for the $tgt target) could be downloaded (apt's messages are above): this Debian mirror's $arch files lag its package lists. Leave the $tgt target out (targets in Cargo.toml, or --targets), or retry once the mirror has caught up"
+    [ "$got" = "$version" ] || echo "build-packages: note: $name: $version is missing from the mirror, using $got" >&2
+    printf '%s\t%s\t%s\n' "${name%%:*}" "$got" "$arch" >> "$BUILD_PACKAGES_FILE"
   done
 done
 for deb in *.deb; do
