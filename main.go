@@ -83,6 +83,12 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 	if err != nil {
 		return nil, err
 	}
+	// The source comes with its .git folder: the version, commit and
+	// SOURCE_DATE_EPOCH come from it, as the CLI reads them from git.
+	vopts := version.Options{Tag: o.tag, Commit: o.commit, Getenv: func(string) string { return "" }}
+	if has(entries, ".git") {
+		vopts.Dir, vopts.Git = "/src", pipeline.GitRunner(ctx, c, src, "")
+	}
 	if has(entries, "Cargo.toml") {
 		data, err := src.File("Cargo.toml").Contents(ctx)
 		if err != nil {
@@ -122,14 +128,21 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 	if err != nil {
 		return nil, err
 	}
-	info, err := version.Detect(version.Options{Tag: o.tag, Commit: o.commit, Getenv: func(string) string { return "" }})
+	info, err := version.Detect(vopts)
 	if err != nil {
 		return nil, err
+	}
+	var epoch int64
+	if vopts.Git != nil && info.Commit != "" {
+		if epoch, err = version.CommitTimeWith(vopts.Git, vopts.Dir, info.Commit); err != nil {
+			return nil, fmt.Errorf("the time of commit %s: %w", info.Commit, err)
+		}
 	}
 	return pipeline.New(c, pipeline.Config{
 		Source: src, Project: settings, Targets: targets,
 		Version: info.Version, Class: string(info.Class), Commit: info.Commit,
-		ToolchainImage: o.toolchainImage, Jobs: o.jobs, Progress: os.Stderr,
+		SourceDateEpoch: epoch,
+		ToolchainImage:  o.toolchainImage, Jobs: o.jobs, Progress: os.Stderr,
 	})
 }
 
@@ -185,7 +198,7 @@ func (m *GarageRelease) Check(
 	ctx context.Context,
 	// The Rust project; without a Cargo.toml, the bundled example.
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 ) error {
 	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Check: true})
@@ -196,7 +209,7 @@ func (m *GarageRelease) Check(
 func (m *GarageRelease) Test(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 ) error {
 	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Test: true})
@@ -207,7 +220,7 @@ func (m *GarageRelease) Test(
 func (m *GarageRelease) Build(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 	// Targets to build (amd64, i386, arm64, arm); default: the project's.
 	// +optional
@@ -228,7 +241,7 @@ func (m *GarageRelease) Build(
 func (m *GarageRelease) Image(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 	// +default="linux/amd64"
 	platform string,
@@ -264,7 +277,7 @@ func (m *GarageRelease) Image(
 func (m *GarageRelease) Images(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 	// +optional
 	tag string,
@@ -280,7 +293,7 @@ func (m *GarageRelease) Images(
 func (m *GarageRelease) Docs(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 ) (*dagger.Directory, error) {
 	dist, _, err := run(ctx, options{source: source}, pipeline.Stages{Docs: true})
@@ -303,7 +316,7 @@ func (m *GarageRelease) Toolchain(ctx context.Context) (*dagger.Container, error
 func (m *GarageRelease) Release(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 	// +optional
 	targets []string,
@@ -412,7 +425,7 @@ func sortedNames(files map[string][]byte) []string {
 func (m *GarageRelease) Publish(
 	ctx context.Context,
 	// +defaultPath="/"
-	// +ignore=["target", ".git", "dist"]
+	// +ignore=["target", "dist"]
 	source *dagger.Directory,
 	tag string,
 	// +optional

@@ -150,3 +150,53 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestE2EModuleFromAnotherFolder: the module used the way a maintainer
+// uses it on their own project, `dagger call -m <module> release --source .
+// export --path dist` from the project's folder. The release records the
+// commit and SOURCE_DATE_EPOCH from the project's git metadata, as the CLI
+// does, so both give the same binaries.
+func TestE2EModuleFromAnotherFolder(t *testing.T) {
+	requireEngine(t)
+	dagger := daggerCLI(t)
+	mod := t.TempDir()
+	copyRepo(t, "..", mod)
+	develop := exec.Command(dagger, "develop")
+	develop.Dir = mod
+	if out, err := develop.CombinedOutput(); err != nil {
+		t.Fatalf("dagger develop: %v\n%s", err, tail(string(out), 40))
+	}
+	dir := checkoutFixture(t, "workspace", nil)
+	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(string(head))
+	call := exec.Command(dagger, "call", "-m", mod, "release", "--source", ".", "--targets", "amd64", "export", "--path", "dist")
+	call.Dir = dir
+	call.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
+	if out, err := call.CombinedOutput(); err != nil {
+		t.Fatalf("dagger call -m %s release: %v\n%s", mod, err, tail(string(out), 40))
+	}
+	m, err := manifest.Parse(readFile(t, filepath.Join(dir, "dist", manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Commit != commit || m.Version != commit || m.Class != "development" {
+		t.Errorf("the module released version %q (%s) from commit %q; want the checkout's commit %s", m.Version, m.Class, m.Commit, commit)
+	}
+	cli := checkoutFixture(t, "workspace", nil)
+	if code, _, _ := runCLI(t, cli, "build", "--targets", "amd64", "--commit", commit); code != 0 {
+		t.Fatalf("go run ./ci build exited %d", code)
+	}
+	cm, err := manifest.Parse(readFile(t, filepath.Join(cli, "dist", manifest.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Build == nil || cm.Build == nil || m.Build.SourceDateEpoch != cm.Build.SourceDateEpoch || m.Build.SourceDateEpoch == 0 {
+		t.Errorf("SOURCE_DATE_EPOCH: module %+v, CLI %+v; want the commit's time in both", m.Build, cm.Build)
+	}
+	if a, b := readFile(t, filepath.Join(dir, "dist", "SHA256SUMS")), readFile(t, filepath.Join(cli, "dist", "SHA256SUMS")); !bytes.Equal(a, b) {
+		t.Errorf("the module and the CLI built different binaries of one commit:\n%s\n%s", a, b)
+	}
+}

@@ -91,7 +91,12 @@ func pickTag(tags []string) string {
 // repository holding dir: the SOURCE_DATE_EPOCH of a build of that commit,
 // the same on every machine.
 func CommitTime(dir, commit string) (int64, error) {
-	out, err := RunGit(dir, "show", "-s", "--format=%ct", commit+"^{commit}")
+	return CommitTimeWith(RunGit, dir, commit)
+}
+
+// CommitTimeWith is CommitTime with git run by git (see Options.Git).
+func CommitTimeWith(git func(string, ...string) (string, error), dir, commit string) (int64, error) {
+	out, err := git(dir, "show", "-s", "--format=%ct", commit+"^{commit}")
 	if err != nil {
 		return 0, err
 	}
