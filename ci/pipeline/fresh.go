@@ -48,9 +48,17 @@ const logScript = `run_logged() {
   mkdir -p "${log%/*}"
   if [ -n "${PROGRESS_FILE:-}" ]; then mkdir -p "${PROGRESS_FILE%/*}"; : > "$PROGRESS_FILE"; fi
   printf '$ %s\n' "$*" >> "$log"
+  # Cargo's progress must reach the progress file as it is drawn: tr
+  # buffers its output on a pipe, and mawk (Debian's awk) waits to fill its
+  # input buffer unless interactive; either one held the count back until
+  # the end on a real project.
+  unbuffered=
+  command -v stdbuf >/dev/null 2>&1 && unbuffered="stdbuf -o0"
+  interactive=
+  awk -W version 2>/dev/null | grep -qi mawk && interactive="-W interactive"
   # An && || list: set -e must not end the group before the status is kept.
-  { "$@" 2>&1 && echo 0 > "$log.rc" || echo $? > "$log.rc"; } | tr '\r' '\n' |
-    awk -v prog="${PROGRESS_FILE:-}" '
+  { "$@" 2>&1 && echo 0 > "$log.rc" || echo $? > "$log.rc"; } | $unbuffered tr '\r' '\n' |
+    awk $interactive -v prog="${PROGRESS_FILE:-}" '
       /^ *Building \[/ { if (prog != "") { l = $0; sub(/^.*\] */, "", l); print l > prog; close(prog) } next }
       { print; fflush() }' | tee -a "$log"
   rc=$(cat "$log.rc")
