@@ -38,7 +38,25 @@ type options struct {
 	tag, commit    string
 	toolchainImage string
 	jobs           int
-	buildPackages  []string
+	// overrides are the arguments that change the project's settings, the
+	// same funnel as the CLI's flags (project.Overrides).
+	overrides project.Overrides
+}
+
+// listArg and stringArg turn an optional argument into an override: unset
+// keeps the project's setting.
+func listArg(v []string) *[]string {
+	if len(v) == 0 {
+		return nil
+	}
+	return &v
+}
+
+func stringArg(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
 }
 
 // session joins the caller's engine session with the Go SDK, which is what
@@ -115,13 +133,11 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 			return nil, err
 		}
 	}
+	ov := o.overrides
 	if len(o.targets) > 0 {
-		settings.Targets = o.targets
+		ov.Targets = &o.targets
 	}
-	if len(o.buildPackages) > 0 {
-		settings.BuildPackages = o.buildPackages
-	}
-	if err := settings.Validate(); err != nil {
+	if err := ov.Apply(&settings, nil); err != nil {
 		return nil, err
 	}
 	targets, err := target.Parse(settings.Targets)
@@ -200,8 +216,24 @@ func (m *GarageRelease) Check(
 	// +defaultPath="/"
 	// +ignore=["target", "dist"]
 	source *dagger.Directory,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
+	// Checks to run: fmt, clippy, or none; default: the project's.
+	// +optional
+	checks []string,
+	// Clippy's arguments after --; default: the project's, else -D warnings.
+	// +optional
+	clippyArgs []string,
+	// What a finding does: deny or warn; default: the project's.
+	// +optional
+	lints string,
 ) error {
-	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Check: true})
+	ov := project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints)}
+	_, _, err := run(ctx, options{source: source, overrides: ov}, pipeline.Stages{Check: true})
 	return err
 }
 
@@ -211,8 +243,18 @@ func (m *GarageRelease) Test(
 	// +defaultPath="/"
 	// +ignore=["target", "dist"]
 	source *dagger.Directory,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
+	// More arguments for cargo test --workspace; default: the project's test-args.
+	// +optional
+	testArgs []string,
 ) error {
-	_, _, err := run(ctx, options{source: source}, pipeline.Stages{Test: true})
+	ov := project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), TestArgs: listArg(testArgs)}
+	_, _, err := run(ctx, options{source: source, overrides: ov}, pipeline.Stages{Test: true})
 	return err
 }
 
@@ -231,8 +273,18 @@ func (m *GarageRelease) Build(
 	commit string,
 	// +optional
 	toolchainImage string,
+	// The binary to release; default: from Cargo.toml.
+	// +optional
+	binary string,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
 ) (*dagger.Directory, error) {
-	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage}, pipeline.Stages{Build: true})
+	ov := project.Overrides{Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages)}
+	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, overrides: ov}, pipeline.Stages{Build: true})
 	return dist, err
 }
 
@@ -329,11 +381,29 @@ func (m *GarageRelease) Release(
 	// At most this many checks, tests and builds at once (0: no limit).
 	// +optional
 	jobs int,
+	// The binary to release; default: from Cargo.toml.
+	// +optional
+	binary string,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
 	// Debian packages the build scripts need (tools, and -dev libraries,
 	// installed for every target's architecture too); default: the
 	// project's build-packages.
 	// +optional
 	buildPackages []string,
+	// Checks to run: fmt, clippy, or none; default: the project's.
+	// +optional
+	checks []string,
+	// Clippy's arguments after --; default: the project's, else -D warnings.
+	// +optional
+	clippyArgs []string,
+	// What a finding does: deny or warn; default: the project's.
+	// +optional
+	lints string,
+	// More arguments for cargo test --workspace; default: the project's test-args.
+	// +optional
+	testArgs []string,
 	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY;
 	// without it the release is unsigned.
 	// +optional
@@ -346,7 +416,10 @@ func (m *GarageRelease) Release(
 	if err != nil {
 		return nil, err
 	}
-	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs, buildPackages: buildPackages})
+	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs, overrides: project.Overrides{
+		Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages),
+		Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints), TestArgs: listArg(testArgs),
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -416,14 +416,20 @@ func writeFS(fsys fs.FS, dir string) error {
 }
 
 // firstRustFile picks the file the incremental run edits: the first
-// src/*.rs that really lies in the copy, not a link into the user's project.
+// src/*.rs that really lies in the copy, not a link into the user's
+// project, else the first of a workspace member's (crates/core/src/lib.rs
+// in a virtual workspace like Garage's).
 func firstRustFile(src string) (string, error) {
 	root, err := filepath.EvalSymlinks(src)
 	if err != nil {
 		return "", err
 	}
-	matches, _ := filepath.Glob(filepath.Join(src, "src", "*.rs"))
-	sort.Strings(matches)
+	var matches []string
+	for _, pattern := range [][]string{{"src", "*.rs"}, {"*", "src", "*.rs"}, {"*", "*", "src", "*.rs"}} {
+		found, _ := filepath.Glob(filepath.Join(append([]string{src}, pattern...)...))
+		sort.Strings(found)
+		matches = append(matches, found...)
+	}
 	for _, m := range matches {
 		real, err := filepath.EvalSymlinks(m)
 		if err != nil {
@@ -433,7 +439,7 @@ func firstRustFile(src string) (string, error) {
 			return m, nil
 		}
 	}
-	return "", usagef("%s has no src/*.rs of its own to edit for the incremental run", src)
+	return "", usagef("%s has no src/*.rs of its own (nor a member's) to edit for the incremental run", src)
 }
 
 // withEdit appends a comment line to file, runs fn, and restores the file

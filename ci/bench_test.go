@@ -166,3 +166,13 @@ func TestBenchWorkspace(t *testing.T) {
 func outdirCheck(ws *benchWorkspace) error {
 	return outdir.Check(ws.out, ws.src)
 }
+
+// TestBenchEditsAMemberOfAVirtualWorkspace: with no src/ at the root (a
+// virtual workspace like Garage's), the incremental run edits a member's.
+func TestBenchEditsAMemberOfAVirtualWorkspace(t *testing.T) {
+	dir := testenv.CopyFixture(t, filepath.Join("testdata", "cworkspace"), nil)
+	edit, err := firstRustFile(dir)
+	if err != nil || edit != filepath.Join(dir, "crates", "core", "src", "lib.rs") {
+		t.Errorf("firstRustFile = %q, %v; want crates/core/src/lib.rs", edit, err)
+	}
+}

@@ -204,43 +204,7 @@ func (o *options) prepare(e *env, cmd string) error {
 	if err := o.loadProject(e); err != nil {
 		return err
 	}
-	if o.set["binary"] {
-		o.project.Binary = o.binary
-	}
-	if o.set["features"] {
-		o.project.Features = o.features
-	}
-	if o.set["targets"] {
-		// An empty list means every target in Cargo.toml, never on the
-		// command line: `--targets ,` is a mistake, not "all".
-		if strings.TrimSpace(strings.Join(o.targets, "")) == "" {
-			return usagef("--targets is empty: name the targets (%s), or leave the flag out for the project's", strings.Join(target.Names(), ", "))
-		}
-		o.project.Targets = o.targets
-	}
-	if o.set["build-packages"] {
-		o.project.BuildPackages = o.buildPackages
-	}
-	if o.set["test-args"] {
-		o.project.TestArgs = strings.Fields(o.testArgs)
-	}
-	if o.imageName != "" {
-		o.project.Image = o.imageName
-	}
-	if o.set["checks"] {
-		if err := o.project.Checks.SetChecks(o.checks); err != nil {
-			return fmt.Errorf("--checks: %w", err)
-		}
-	}
-	if o.set["clippy-args"] {
-		o.project.Checks.ClippyArgs = strings.Fields(o.clippyArgs)
-	}
-	if o.set["lints"] {
-		if err := o.project.Checks.SetLints(o.lints); err != nil {
-			return fmt.Errorf("--lints %w", err)
-		}
-	}
-	if err := o.project.Validate(); err != nil {
+	if err := o.overrides().Apply(&o.project, nil); err != nil {
 		return err
 	}
 	if cmd == "docs" && o.project.Docs == "" {
@@ -265,6 +229,34 @@ func (o *options) prepare(e *env, cmd string) error {
 		return o.checkOut(e)
 	}
 	return nil
+}
+
+// overrides are the flags that change the project's settings, those
+// given only: the same funnel as the Dagger module's arguments.
+func (o *options) overrides() project.Overrides {
+	var ov project.Overrides
+	list := func(flag string, v []string) *[]string {
+		if !o.set[flag] {
+			return nil
+		}
+		return &v
+	}
+	if o.set["binary"] {
+		ov.Binary = &o.binary
+	}
+	ov.Features = list("features", o.features)
+	ov.Targets = list("targets", o.targets)
+	ov.BuildPackages = list("build-packages", o.buildPackages)
+	ov.TestArgs = list("test-args", strings.Fields(o.testArgs))
+	ov.Checks = list("checks", o.checks)
+	ov.ClippyArgs = list("clippy-args", strings.Fields(o.clippyArgs))
+	if o.set["lints"] {
+		ov.Lints = &o.lints
+	}
+	if o.imageName != "" {
+		ov.Image = &o.imageName
+	}
+	return ov
 }
 
 // writesOut says which commands replace --out: those whose stages produce
