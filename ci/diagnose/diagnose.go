@@ -66,7 +66,9 @@ var (
 	failedToFind  = regexp.MustCompile(`(?i)failed to find tool\.? (?:Is )?[` + "`" + `"]([^` + "`" + `"]+)[` + "`" + `"]`)
 	pkgConfigGone = regexp.MustCompile("The pkg-config command could not be found")
 	opensslDir    = regexp.MustCompile(`Could not find directory of OpenSSL installation`)
-	configureErr  = regexp.MustCompile(`configure: error: (.+)`)
+	// bindgen, which loads libclang to read C headers.
+	libclang     = regexp.MustCompile(`Unable to find libclang`)
+	configureErr = regexp.MustCompile(`configure: error: (.+)`)
 	// The linker: "ld: cannot find -lzstd: No such file or directory".
 	cannotFind = regexp.MustCompile(`ld(?:\.bfd)?: cannot find -l([A-Za-z0-9_.+-]+)`)
 	// Our own toolchain layer (pipeline.BuildPackagesScript).
@@ -153,6 +155,9 @@ func explainSection(text string, s Setting) []Hint {
 	}
 	if pkgConfigGone.MatchString(text) {
 		tools["pkg-config"] = true
+	}
+	if libclang.MatchString(text) {
+		tools["libclang"] = true
 	}
 	for _, tool := range sortedKeys(tools) {
 		pkg := toolPackage(tool)

@@ -64,6 +64,11 @@ func TestExplain(t *testing.T) {
 			{Crate: "a-sys v1.0.0", Package: "cmake", Problem: `the tool "cmake" is not in the toolchain (cmake: not found)`, Fix: `add "cmake" to build-packages under [package.metadata.release] in Cargo.toml (or --build-packages cmake)`},
 			{Crate: "b-sys v1.0.0", Package: "zlib1g-dev", Problem: `the system library "zlib" was not found (zlib.pc, through pkg-config)`, Fix: `add "zlib1g-dev" to build-packages under [package.metadata.release] in Cargo.toml (or --build-packages zlib1g-dev)`},
 		}},
+		{"bindgen without libclang", "error: failed to run custom build command for `foo-sys v0.1.0`\n  thread 'main' panicked at bindgen/lib.rs:604:31:\n  Unable to find libclang: \"couldn't find any valid shared libraries matching: ['libclang.so']\"\n", Setting{}, []Hint{{
+			Crate: "foo-sys v0.1.0", Package: "libclang-dev",
+			Problem: `the tool "libclang" is not in the toolchain (libclang: not found)`,
+			Fix:     `add "libclang-dev" to build-packages under [package.metadata.release] in Cargo.toml (or --build-packages libclang-dev)`,
+		}}},
 		{"a failing test is not explained", "test tests::adds ... FAILED\nthread 'tests::adds' panicked at src/lib.rs:9:9:\nassertion failed\nerror: test failed, to rerun pass `--lib`\n", Setting{}, nil},
 	}
 	for _, c := range cases {
