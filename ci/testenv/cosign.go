@@ -17,11 +17,7 @@ import (
 // .ci/run sets), skipping the test without it (failing it under CI).
 func Cosign(t testing.TB) string {
 	t.Helper()
-	p := os.Getenv("GR_TEST_COSIGN")
-	if p == "" {
-		missing(t, "GR_TEST_COSIGN is not set (the cosign CLI; .ci/run installs it)")
-	}
-	return p
+	return tool(t, "GR_TEST_COSIGN", "the cosign CLI")
 }
 
 // KeyPair is a cosign key pair made for one test by the real CLI.
