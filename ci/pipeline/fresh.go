@@ -20,8 +20,9 @@ const freshSourcesScript = `set -eu
 stamp=$1 src=$2 now=$3
 cd "$src"
 find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum > "$now"
-if [ ! -f "$stamp" ]; then
-  # No record: make every file newer than anything in target/.
+if [ ! -s "$stamp" ]; then
+  # No record, or an empty one: make every file newer than anything in
+  # target/. (Empty, awk would take the current sources for the record.)
   find . -type f -exec touch {} +
 else
   awk 'FNR == NR { seen[substr($0, 67)] = seen[substr($0, 67)] " " substr($0, 1, 64); next }
@@ -31,8 +32,10 @@ else
     "$stamp" "$now" | while IFS= read -r f; do touch -- "$f"; done
 fi
 # This attempt's sources join the record before cargo writes anything.
-cat "$now" >> "$stamp"
-LC_ALL=C sort -u -o "$stamp" "$stamp"
+# Written aside and renamed: a stage killed here (cancelled by another
+# stage's failure) leaves the old record or the new one, never a cut one.
+cat "$stamp" "$now" 2>/dev/null | LC_ALL=C sort -u > "$stamp.new"
+mv -f "$stamp.new" "$stamp"
 `
 
 // logScript defines run_logged: it runs a command with its stdout and
@@ -98,7 +101,8 @@ fresh() {
 ` + freshSourcesScript + `}
 ` + logScript + `fresh "$STAMP" /src "$SOURCES_NOW"
 run_logged "$@"
-cp "$SOURCES_NOW" "$STAMP"
+cp "$SOURCES_NOW" "$STAMP.new"
+mv -f "$STAMP.new" "$STAMP"
 if [ -n "${COPY_BINARY:-}" ]; then
   mkdir -p /out
   cp "$COPY_BINARY" /out/

@@ -153,3 +153,43 @@ exit "$1"
 		t.Errorf("findings file: %q, want the exit status", data)
 	}
 }
+
+// TestFreshSourcesAfterATruncatedRecord: a build cancelled while the
+// record was being rewritten (the engine kills the stage mid-write) can
+// leave it empty. That must count as no record at all: every file is
+// touched, so cargo cannot take an artifact of the cancelled run's sources
+// for fresh. An empty record once made awk read the current sources as the
+// record (FNR == NR holds in the second file when the first is empty), and
+// nothing was touched: a test binary of sources no longer there ran.
+func TestFreshSourcesAfterATruncatedRecord(t *testing.T) {
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("no sha256sum")
+	}
+	for _, record := range []string{"", "3f2a"} { // empty; cut inside the first line
+		src, tmp := t.TempDir(), t.TempDir()
+		stamp, now := filepath.Join(tmp, "stamp"), filepath.Join(tmp, "now")
+		old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+		p := filepath.Join(src, "lib.rs")
+		os.WriteFile(p, []byte("clean\n"), 0o644)
+		os.Chtimes(p, old, old)
+		os.WriteFile(stamp, []byte(record), 0o644)
+		if out, err := exec.Command("sh", "-c", freshSourcesScript, "fresh-sources", stamp, src, now).CombinedOutput(); err != nil {
+			t.Fatalf("repair: %v\n%s", err, out)
+		}
+		if info, _ := os.Stat(p); info.ModTime().Equal(old) {
+			t.Errorf("record %q: lib.rs was not touched, so cargo may reuse what a cancelled build made of other sources", record)
+		}
+	}
+}
+
+// TestRecordWritesAreAtomic: the record is replaced by a rename, never
+// rewritten in place, so a kill at any moment leaves a whole record.
+func TestRecordWritesAreAtomic(t *testing.T) {
+	for name, script := range map[string]string{"repair": freshSourcesScript, "wrapper": cargoFreshScript} {
+		for _, line := range strings.Split(script, "\n") {
+			if strings.Contains(line, `-o "$stamp"`) || strings.Contains(line, `cp "$SOURCES_NOW" "$STAMP"`) {
+				t.Errorf("%s rewrites the record in place: %s", name, strings.TrimSpace(line))
+			}
+		}
+	}
+}
