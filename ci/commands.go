@@ -73,6 +73,7 @@ func stageCommands() []command {
 				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
+				fs.StringVar(&o.cache, "cache", "auto", "the toolchain image in the registry, by recipe digest (with --registry): read-write pulls it or pushes it once built, read-only only pulls, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)
 			},

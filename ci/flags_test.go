@@ -58,3 +58,13 @@ func TestEmptyTargetsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheModeRefused: a --cache value that is not a mode is bad input,
+// said before the engine is reached.
+func TestCacheModeRefused(t *testing.T) {
+	c := newCLI(t)
+	code, _, stderr := c.run("release", "--cache", "yes", "--tag", "v1.0.0")
+	if code != exitUsage || !strings.Contains(stderr, `--cache "yes": give auto, read-write, read-only or off`) || c.dialed {
+		t.Errorf("exit %d, dialed %v:\n%s", code, c.dialed, stderr)
+	}
+}

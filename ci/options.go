@@ -15,6 +15,7 @@ import (
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/trust"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -35,6 +36,8 @@ type options struct {
 	verbose                      bool
 	progressEvery                time.Duration // --progress-every
 	logs                         string        // --logs
+	cache                        string        // --cache
+	toolchainComplete            bool          // the toolchain image was found by its recipe digest
 	checks                       []string      // --checks
 	clippyArgs                   string        // --clippy-args
 	lints                        string        // --lints
@@ -157,7 +160,6 @@ func versionFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.commit, "commit", "", "the commit being released, 40 hex digits (default: from CI variables, else git)")
 }
 
-
 func s3FlagSet(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.s3.endpoint, "s3-endpoint", "", "S3 endpoint, host:port or URL (env S3_ENDPOINT)")
 	fs.StringVar(&o.s3.bucket, "s3-bucket", "", "S3 bucket (env S3_BUCKET)")
@@ -186,6 +188,9 @@ func needsProject(cmd string) bool {
 func (o *options) prepare(e *env, cmd string) error {
 	if o.cores < 0 {
 		return fmt.Errorf("--cores %d: give 0 (ask the engine) or a positive number", o.cores)
+	}
+	if _, _, err := trust.Decide(o.cache, e.getenv); err != nil {
+		return err
 	}
 	if o.progressEvery <= 0 && o.set["progress-every"] {
 		return fmt.Errorf("--progress-every %s: give a positive duration, e.g. 30s", o.progressEvery)

@@ -172,9 +172,16 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 		return err
 	}
 	defer closeClient(c)
+	pushRef := sharedToolchain(ctx, c, e, o)
 	res, err := runStages(ctx, c, e, o, pipeline.AllStages)
-	if err != nil || !o.publish {
+	if err != nil {
 		return err
+	}
+	if pushRef != "" {
+		pushToolchain(ctx, c, e, res.Toolchain, pushRef)
+	}
+	if !o.publish {
+		return nil
 	}
 	return publishDist(ctx, e, o, cfg, reg, outDir(e, o), res.Manifest)
 }

@@ -49,6 +49,11 @@ type Config struct {
 	BaseImage string
 	// ToolchainImage, when set, is pulled instead of building the toolchain.
 	ToolchainImage string
+	// ToolchainComplete says ToolchainImage was pushed by its recipe digest
+	// with the project's build packages in it (see ToolchainTag).
+	ToolchainComplete bool
+	// RegistryAuth is the login the toolchain image is pulled with.
+	RegistryAuth *RegistryAuth
 	// DebianMirror overrides the archive the pinned Rust std packages are
 	// fetched from; by default the base image's own apt source is used.
 	DebianMirror string
@@ -123,6 +128,7 @@ func New(c *dagger.Client, cfg Config) (*Pipeline, error) {
 		BaseImage: cfg.BaseImage, DebianMirror: cfg.DebianMirror,
 		Image: cfg.ToolchainImage, CacheBust: cfg.CacheBust,
 		BuildPackages: cfg.Project.BuildPackages, Targets: cfg.Targets,
+		ImageComplete: cfg.ToolchainComplete, Auth: cfg.RegistryAuth,
 	})
 	return &Pipeline{c: c, cfg: cfg, toolchain: tc}, nil
 }

@@ -48,6 +48,9 @@ type Result struct {
 	Images []*dagger.Container
 	// Report has every stage's outcome and time.
 	Report *Report
+	// Toolchain is the toolchain the stages ran in, to push by its recipe
+	// digest (see ToolchainTag).
+	Toolchain *dagger.Container
 }
 
 // Run runs the selected stages as one DAG. Checks, tests, docs and every
@@ -61,7 +64,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	}
 	rep := newReport(p.cfg.Progress, p.cfg.Live, p.cfg.Heartbeat)
 	rep.setting = diagnose.Setting{Table: p.cfg.Project.SettingsTable()}
-	res := &Result{Report: rep}
+	res := &Result{Report: rep, Toolchain: p.toolchain}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {

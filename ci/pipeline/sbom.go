@@ -63,7 +63,7 @@ func (p *Pipeline) toolchainFacts(ctx context.Context) (toolchainFacts, error) {
 	if p.cfg.ToolchainImage != "" {
 		// ImageRef answers only right after From: the toolchain has the
 		// build packages and the C settings on top.
-		ref, err := p.c.Container().From(p.cfg.ToolchainImage).ImageRef(ctx)
+		ref, err := p.cfg.RegistryAuth.Apply(p.c.Container(), p.cfg.ToolchainImage).From(p.cfg.ToolchainImage).ImageRef(ctx)
 		if err != nil {
 			return f, fmt.Errorf("the toolchain image's digest: %w", err)
 		}

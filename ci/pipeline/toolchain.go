@@ -203,6 +203,12 @@ type ToolchainConfig struct {
 	// releases that build it.
 	BuildPackages []string
 	Targets       []target.Target
+	// ImageComplete says Image is a whole toolchain of this recipe (one
+	// pushed by its recipe digest, build packages included): nothing is
+	// installed on top.
+	ImageComplete bool
+	// Auth is the registry login Image is pulled with; nil: anonymous.
+	Auth *RegistryAuth
 }
 
 // Toolchain returns the toolchain image: the pushed one when cfg.Image is
@@ -211,11 +217,11 @@ type ToolchainConfig struct {
 func Toolchain(c *dagger.Client, cfg ToolchainConfig) *dagger.Container {
 	var ctr *dagger.Container
 	if cfg.Image != "" {
-		ctr = c.Container().From(cfg.Image)
+		ctr = cfg.Auth.Apply(c.Container(), cfg.Image).From(cfg.Image)
 	} else {
 		ctr = baseToolchain(c, cfg)
 	}
-	if len(cfg.BuildPackages) > 0 {
+	if len(cfg.BuildPackages) > 0 && !cfg.ImageComplete {
 		pkgs := append([]string(nil), cfg.BuildPackages...)
 		sort.Strings(pkgs)
 		ctr = ctr.
@@ -233,6 +239,13 @@ func Toolchain(c *dagger.Client, cfg ToolchainConfig) *dagger.Container {
 		}
 	}
 	return ctr
+}
+
+// ToolchainTag is the registry tag of the toolchain a recipe digest
+// (RecipeDigest) names: the same recipe, base image and build packages give
+// the same tag on every runner.
+func ToolchainTag(recipeDigest string) string {
+	return "recipe-" + strings.TrimPrefix(recipeDigest, "recipe:sha256:")
 }
 
 // baseToolchain is the recipe on the base image: the same for every project.
