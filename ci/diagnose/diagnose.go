@@ -7,8 +7,9 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -140,7 +141,7 @@ func explainSection(text string, s Setting) []Hint {
 	if opensslDir.MatchString(text) {
 		libs["openssl"] = true
 	}
-	for _, lib := range sortedKeys(libs) {
+	for _, lib := range slices.Sorted(maps.Keys(libs)) {
 		pkg := libraryPackage(lib)
 		hints = append(hints, Hint{
 			Problem: fmt.Sprintf("the system library %q was not found (%s.pc, through pkg-config)", lib, lib),
@@ -159,7 +160,7 @@ func explainSection(text string, s Setting) []Hint {
 	if libclang.MatchString(text) {
 		tools["libclang"] = true
 	}
-	for _, tool := range sortedKeys(tools) {
+	for _, tool := range slices.Sorted(maps.Keys(tools)) {
 		pkg := toolPackage(tool)
 		hints = append(hints, Hint{
 			Problem: fmt.Sprintf("the tool %q is not in the toolchain (%s: not found)", tool, tool),
@@ -230,13 +231,4 @@ func libraryPackage(name string) string {
 // compilers; a missing one is not the project's to add.
 func toolPackage(name string) string {
 	return tools[name]
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
