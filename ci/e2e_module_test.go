@@ -185,18 +185,20 @@ func TestE2EModuleFromAnotherFolder(t *testing.T) {
 	if m.Commit != commit || m.Version != commit || m.Class != "development" {
 		t.Errorf("the module released version %q (%s) from commit %q; want the checkout's commit %s", m.Version, m.Class, m.Commit, commit)
 	}
-	cli := checkoutFixture(t, "workspace", nil)
-	if code, _, _ := runCLI(t, cli, "build", "--targets", "amd64", "--commit", commit); code != 0 {
+	// The CLI in the same checkout (another checkout would be another
+	// commit), into a folder of its own.
+	if code, _, _ := runCLI(t, dir, "build", "--targets", "amd64", "--commit", commit, "--out", "dist-cli"); code != 0 {
 		t.Fatalf("go run ./ci build exited %d", code)
 	}
-	cm, err := manifest.Parse(readFile(t, filepath.Join(cli, "dist", manifest.FileName)))
+	cli := filepath.Join(dir, "dist-cli")
+	cm, err := manifest.Parse(readFile(t, filepath.Join(cli, manifest.FileName)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Build == nil || cm.Build == nil || m.Build.SourceDateEpoch != cm.Build.SourceDateEpoch || m.Build.SourceDateEpoch == 0 {
 		t.Errorf("SOURCE_DATE_EPOCH: module %+v, CLI %+v; want the commit's time in both", m.Build, cm.Build)
 	}
-	if a, b := readFile(t, filepath.Join(dir, "dist", "SHA256SUMS")), readFile(t, filepath.Join(cli, "dist", "SHA256SUMS")); !bytes.Equal(a, b) {
+	if a, b := readFile(t, filepath.Join(dir, "dist", "SHA256SUMS")), readFile(t, filepath.Join(cli, "SHA256SUMS")); !bytes.Equal(a, b) {
 		t.Errorf("the module and the CLI built different binaries of one commit:\n%s\n%s", a, b)
 	}
 }
