@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/garage-release/garage-release/ci/project"
@@ -273,11 +272,4 @@ steps:
       - %[3]s
       - %[4]s
 `, Module, in.Version, installLine(in, "/woodpecker/bin"), releaseScript("/woodpecker/bin"))
-}
-
-// SortedProviders is Providers sorted, for messages.
-func SortedProviders() []string {
-	p := append([]string(nil), Providers...)
-	sort.Strings(p)
-	return p
 }
