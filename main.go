@@ -21,6 +21,7 @@ import (
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/request"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
 	"github.com/garage-release/garage-release/ci/version"
@@ -30,18 +31,6 @@ import (
 // GarageRelease releases a Rust project: checks, tests, static binaries for
 // amd64, i386, arm64 and arm, a multi-platform image, docs and a release page.
 type GarageRelease struct{}
-
-// options are the arguments most functions share.
-type options struct {
-	source         *dagger.Directory
-	targets        []string
-	tag, commit    string
-	toolchainImage string
-	jobs           int
-	// overrides are the arguments that change the project's settings, the
-	// same funnel as the CLI's flags (project.Overrides).
-	overrides project.Overrides
-}
 
 // listArg and stringArg turn an optional argument into an override: unset
 // keeps the project's setting.
@@ -90,9 +79,14 @@ func fromSDK[T dagger.Loadable[T]](ctx context.Context, obj interface {
 }
 
 // newPipeline reads the project's settings from the source (or uses the
-// bundled example when the source has no Cargo.toml) and builds the pipeline.
-func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipeline, error) {
-	src, err := toSDK[*sdk.Directory](ctx, c, o.source)
+// bundled example when the source has no Cargo.toml) and builds the
+// pipeline as req says, through the same request the CLI builds from its
+// flags (see ci/request).
+func newPipeline(ctx context.Context, c *sdk.Client, source *dagger.Directory, req request.Release) (*pipeline.Pipeline, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	src, err := toSDK[*sdk.Directory](ctx, c, source)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +97,7 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 	}
 	// The source comes with its .git folder: the version, commit and
 	// SOURCE_DATE_EPOCH come from it, as the CLI reads them from git.
-	vopts := version.Options{Tag: o.tag, Commit: o.commit, Getenv: func(string) string { return "" }}
+	vopts := version.Options{Tag: req.Version.Tag, Commit: req.Version.Commit, Getenv: func(string) string { return "" }}
 	if has(entries, ".git") {
 		vopts.Dir, vopts.Git = "/src", pipeline.GitRunner(ctx, c, src, "")
 	}
@@ -133,11 +127,7 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 			return nil, err
 		}
 	}
-	ov := o.overrides
-	if len(o.targets) > 0 {
-		ov.Targets = &o.targets
-	}
-	if err := ov.Apply(&settings, nil); err != nil {
+	if err := req.Project.Apply(&settings, nil); err != nil {
 		return nil, err
 	}
 	targets, err := target.Parse(settings.Targets)
@@ -154,12 +144,13 @@ func newPipeline(ctx context.Context, c *sdk.Client, o options) (*pipeline.Pipel
 			return nil, fmt.Errorf("the time of commit %s: %w", info.Commit, err)
 		}
 	}
-	return pipeline.New(c, pipeline.Config{
+	cfg := pipeline.Config{
 		Source: src, Project: settings, Targets: targets,
 		Version: info.Version, Class: string(info.Class), Commit: info.Commit,
-		SourceDateEpoch: epoch,
-		ToolchainImage:  o.toolchainImage, Jobs: o.jobs, Progress: os.Stderr,
-	})
+		SourceDateEpoch: epoch, Progress: os.Stderr,
+	}
+	req.Configure(&cfg)
+	return pipeline.New(c, cfg)
 }
 
 func has(list []string, name string) bool {
@@ -172,28 +163,21 @@ func has(list []string, name string) bool {
 }
 
 // run runs stages and returns dist/ as a module Directory.
-func run(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, error) {
-	dist, res, _, err := runPipeline(ctx, o, st)
-	return dist, res, err
-}
-
-// runPipeline is run that also returns the pipeline, for its settings.
-func runPipeline(ctx context.Context, o options, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, *pipeline.Pipeline, error) {
-	p, err := preparePipeline(ctx, o)
+func run(ctx context.Context, source *dagger.Directory, req request.Release, st pipeline.Stages) (*dagger.Directory, *pipeline.Result, error) {
+	p, err := preparePipeline(ctx, source, req)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	dist, res, err := runPrepared(ctx, p, st)
-	return dist, res, p, err
+	return runPrepared(ctx, p, st)
 }
 
 // preparePipeline reads the project and its version; nothing runs yet.
-func preparePipeline(ctx context.Context, o options) (*pipeline.Pipeline, error) {
+func preparePipeline(ctx context.Context, source *dagger.Directory, req request.Release) (*pipeline.Pipeline, error) {
 	c, err := session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return newPipeline(ctx, c, o)
+	return newPipeline(ctx, c, source, req)
 }
 
 // runPrepared runs stages of p and returns dist/ as a module Directory.
@@ -208,6 +192,15 @@ func runPrepared(ctx context.Context, p *pipeline.Pipeline, st pipeline.Stages) 
 	dist, err := fromSDK[*dagger.Directory](ctx, res.Dist)
 	return dist, res, err
 }
+
+// The functions take the settings of the CLI command of the same name, as
+// arguments of the same names (`dagger call` spells them as the CLI's
+// flags, but for s3Endpoint: --s-3-endpoint), gathered into a
+// request.Release as the CLI gathers its flags:
+// a new setting is a field there, an argument line here and its line in
+// the request literal. What only a terminal run has (--out, --logs,
+// --verbose, --progress-every) has no argument: a function returns its
+// results and Dagger shows the progress. Release --publish is Publish.
 
 // Check runs cargo fmt --check and cargo clippy -D warnings.
 func (m *GarageRelease) Check(
@@ -231,9 +224,27 @@ func (m *GarageRelease) Check(
 	// What a finding does: deny or warn; default: the project's.
 	// +optional
 	lints string,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
 ) error {
-	ov := project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints)}
-	_, _, err := run(ctx, options{source: source, overrides: ov}, pipeline.Stages{Check: true})
+	req := request.Release{
+		Project: project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints)},
+		Engine:  request.Engine{ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust},
+	}
+	_, _, err := run(ctx, source, req, pipeline.Stages{Check: true})
 	return err
 }
 
@@ -252,9 +263,27 @@ func (m *GarageRelease) Test(
 	// More arguments for cargo test --workspace; default: the project's test-args.
 	// +optional
 	testArgs []string,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
 ) error {
-	ov := project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), TestArgs: listArg(testArgs)}
-	_, _, err := run(ctx, options{source: source, overrides: ov}, pipeline.Stages{Test: true})
+	req := request.Release{
+		Project: project.Overrides{Features: listArg(features), BuildPackages: listArg(buildPackages), TestArgs: listArg(testArgs)},
+		Engine:  request.Engine{ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust},
+	}
+	_, _, err := run(ctx, source, req, pipeline.Stages{Test: true})
 	return err
 }
 
@@ -271,8 +300,6 @@ func (m *GarageRelease) Build(
 	tag string,
 	// +optional
 	commit string,
-	// +optional
-	toolchainImage string,
 	// The binary to release; default: from Cargo.toml.
 	// +optional
 	binary string,
@@ -282,9 +309,31 @@ func (m *GarageRelease) Build(
 	// Debian packages the build scripts need; default: the project's build-packages.
 	// +optional
 	buildPackages []string,
+	// At most this many checks, tests and builds at once (0: no limit).
+	// +optional
+	jobs int,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
 ) (*dagger.Directory, error) {
-	ov := project.Overrides{Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages)}
-	dist, _, err := run(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, overrides: ov}, pipeline.Stages{Build: true})
+	req := request.Release{
+		Project: project.Overrides{Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: listArg(targets)},
+		Version: request.Version{Tag: tag, Commit: commit},
+		Engine:  request.Engine{Jobs: jobs, ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust},
+	}
+	dist, _, err := run(ctx, source, req, pipeline.Stages{Build: true})
 	return dist, err
 }
 
@@ -299,6 +348,32 @@ func (m *GarageRelease) Image(
 	platform string,
 	// +optional
 	tag string,
+	// +optional
+	commit string,
+	// The binary to release; default: from Cargo.toml.
+	// +optional
+	binary string,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
 ) (*dagger.Container, error) {
 	var tgt target.Target
 	found := false
@@ -310,11 +385,12 @@ func (m *GarageRelease) Image(
 	if !found {
 		return nil, fmt.Errorf("image: no target has platform %q (known: %s)", platform, strings.Join(target.Platforms(target.All), ", "))
 	}
-	c, err := session(ctx)
-	if err != nil {
-		return nil, err
+	req := request.Release{
+		Project: project.Overrides{Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: &[]string{tgt.Name}},
+		Version: request.Version{Tag: tag, Commit: commit},
+		Engine:  request.Engine{ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust},
 	}
-	p, err := newPipeline(ctx, c, options{source: source, targets: []string{tgt.Name}, tag: tag})
+	p, err := preparePipeline(ctx, source, req)
 	if err != nil {
 		return nil, err
 	}
@@ -325,16 +401,53 @@ func (m *GarageRelease) Image(
 	return fromSDK[*dagger.Container](ctx, p.Image(tgt, bin))
 }
 
-// Images returns the multi-platform image as an OCI tarball.
+// Images returns the multi-platform image as an OCI tarball (the CLI's image command).
 func (m *GarageRelease) Images(
 	ctx context.Context,
 	// +defaultPath="/"
 	// +ignore=["target", "dist"]
 	source *dagger.Directory,
+	// Targets to build (amd64, i386, arm64, arm); default: the project's.
+	// +optional
+	targets []string,
 	// +optional
 	tag string,
+	// +optional
+	commit string,
+	// The binary to release; default: from Cargo.toml.
+	// +optional
+	binary string,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
+	// At most this many checks, tests and builds at once (0: no limit).
+	// +optional
+	jobs int,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
 ) (*dagger.File, error) {
-	dist, _, err := run(ctx, options{source: source, tag: tag}, pipeline.Stages{Build: true, Image: true})
+	req := request.Release{
+		Project: project.Overrides{Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: listArg(targets)},
+		Version: request.Version{Tag: tag, Commit: commit},
+		Engine:  request.Engine{Jobs: jobs, ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust},
+	}
+	dist, _, err := run(ctx, source, req, pipeline.Stages{Build: true, Image: true})
 	if err != nil {
 		return nil, err
 	}
@@ -347,21 +460,43 @@ func (m *GarageRelease) Docs(
 	// +defaultPath="/"
 	// +ignore=["target", "dist"]
 	source *dagger.Directory,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
 ) (*dagger.Directory, error) {
-	dist, _, err := run(ctx, options{source: source}, pipeline.Stages{Docs: true})
+	dist, _, err := run(ctx, source, request.Release{Engine: request.Engine{BaseImage: baseImage}}, pipeline.Stages{Docs: true})
 	if err != nil {
 		return nil, err
 	}
 	return dist.Directory("docs"), nil
 }
 
-// Toolchain returns the toolchain image: Debian's Rust with std for every target.
-func (m *GarageRelease) Toolchain(ctx context.Context) (*dagger.Container, error) {
+// Toolchain returns the toolchain image: Debian's Rust with std for every
+// target (`dagger call toolchain publish --address REF` pushes it).
+func (m *GarageRelease) Toolchain(
+	ctx context.Context,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Any value: run the toolchain steps again.
+	// +optional
+	cacheBust string,
+) (*dagger.Container, error) {
+	req := request.Release{Engine: request.Engine{ToolchainImage: toolchainImage, BaseImage: baseImage, DebianMirror: debianMirror, CacheBust: cacheBust}}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
 	c, err := session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return fromSDK[*dagger.Container](ctx, pipeline.Toolchain(c, pipeline.ToolchainConfig{}))
+	return fromSDK[*dagger.Container](ctx, pipeline.Toolchain(c, req.Engine.Toolchain()))
 }
 
 // Release runs everything and returns dist/: `dagger call release export --path dist`.
@@ -370,17 +505,13 @@ func (m *GarageRelease) Release(
 	// +defaultPath="/"
 	// +ignore=["target", "dist"]
 	source *dagger.Directory,
+	// Targets to build (amd64, i386, arm64, arm); default: the project's.
 	// +optional
 	targets []string,
 	// +optional
 	tag string,
 	// +optional
 	commit string,
-	// +optional
-	toolchainImage string,
-	// At most this many checks, tests and builds at once (0: no limit).
-	// +optional
-	jobs int,
 	// The binary to release; default: from Cargo.toml.
 	// +optional
 	binary string,
@@ -404,6 +535,36 @@ func (m *GarageRelease) Release(
 	// More arguments for cargo test --workspace; default: the project's test-args.
 	// +optional
 	testArgs []string,
+	// Image name (default: from Cargo.toml, else the binary), as the provenance names it.
+	// +optional
+	image string,
+	// At most this many checks, tests and builds at once (0: no limit).
+	// +optional
+	jobs int,
+	// The engine's CPU count, for the scheduler (0: asked from the engine).
+	// +optional
+	cores int,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
+	// The shared caches: auto, read-write, read-only or off (default auto).
+	// +optional
+	cache string,
+	// S3 bucket of the compile cache (default: the release bucket, under _cache/).
+	// +optional
+	cacheBucket string,
 	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY;
 	// without it the release is unsigned.
 	// +optional
@@ -412,14 +573,23 @@ func (m *GarageRelease) Release(
 	// +optional
 	signPassword *dagger.Secret,
 ) (*dagger.Directory, error) {
+	req := request.Release{
+		Project: project.Overrides{
+			Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: listArg(targets),
+			Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints), TestArgs: listArg(testArgs), Image: stringArg(image),
+		},
+		Version: request.Version{Tag: tag, Commit: commit},
+		Engine: request.Engine{
+			Jobs: jobs, Cores: cores, ToolchainImage: toolchainImage, BaseImage: baseImage,
+			DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust,
+		},
+		Cache: request.Cache{Mode: cache, Bucket: cacheBucket},
+	}
 	signer, err := loadSigner(ctx, signKey, signPassword)
 	if err != nil {
 		return nil, err
 	}
-	p, err := preparePipeline(ctx, options{source: source, targets: targets, tag: tag, commit: commit, toolchainImage: toolchainImage, jobs: jobs, overrides: project.Overrides{
-		Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages),
-		Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints), TestArgs: listArg(testArgs),
-	}})
+	p, err := preparePipeline(ctx, source, req)
 	if err != nil {
 		return nil, err
 	}
@@ -492,8 +662,9 @@ func sortedNames(files map[string][]byte) []string {
 	return names
 }
 
-// Publish releases and publishes: the image to the registry, then the
-// binaries, checksums, manifest and release page to S3.
+// Publish releases and publishes (the CLI's release --publish): the image
+// to the registry, then the binaries, checksums, manifest and release page
+// to S3.
 // +cache="never"
 func (m *GarageRelease) Publish(
 	ctx context.Context,
@@ -503,19 +674,83 @@ func (m *GarageRelease) Publish(
 	tag string,
 	// +optional
 	commit string,
+	// Targets to build (amd64, i386, arm64, arm); default: the project's.
+	// +optional
+	targets []string,
+	// The binary to release; default: from Cargo.toml.
+	// +optional
+	binary string,
+	// Cargo features to enable; default: the project's.
+	// +optional
+	features []string,
+	// Debian packages the build scripts need; default: the project's build-packages.
+	// +optional
+	buildPackages []string,
+	// Checks to run: fmt, clippy, or none; default: the project's.
+	// +optional
+	checks []string,
+	// Clippy's arguments after --; default: the project's, else -D warnings.
+	// +optional
+	clippyArgs []string,
+	// What a finding does: deny or warn; default: the project's.
+	// +optional
+	lints string,
+	// More arguments for cargo test --workspace; default: the project's test-args.
+	// +optional
+	testArgs []string,
+	// At most this many checks, tests and builds at once (0: no limit).
+	// +optional
+	jobs int,
+	// The engine's CPU count, for the scheduler (0: asked from the engine).
+	// +optional
+	cores int,
+	// Pull this toolchain image instead of building it.
+	// +optional
+	toolchainImage string,
+	// Base image of every container (default: debian:trixie).
+	// +optional
+	baseImage string,
+	// Debian archive URL for the pinned Rust std packages.
+	// +optional
+	debianMirror string,
+	// Prefix of the engine cache volumes (a new one starts cold).
+	// +optional
+	cacheNamespace string,
+	// Any value: run the toolchain and build steps again.
+	// +optional
+	cacheBust string,
+	// The shared caches: auto, read-write, read-only or off (default auto).
+	// +optional
+	cache string,
+	// S3 bucket of the compile cache (default: the release bucket, under _cache/).
+	// +optional
+	cacheBucket string,
 	s3Endpoint string,
 	s3Bucket string,
 	// +optional
 	s3Prefix string,
+	// S3 region (default: asked from the server).
+	// +optional
+	s3Region string,
+	// Plain http to the S3 endpoint (default: https unless the endpoint URL says http).
+	// +optional
+	s3Insecure bool,
 	accessKeyID *dagger.Secret,
 	secretAccessKey *dagger.Secret,
 	// Image repository prefix, host[:port]/namespace; empty: no image.
 	// +optional
 	registry string,
+	// Image name under registry (default: from Cargo.toml, else the binary).
+	// +optional
+	image string,
 	// +optional
 	registryUsername string,
 	// +optional
 	registryPassword *dagger.Secret,
+	// Plain http to the registry (a local test registry).
+	// +optional
+	registryInsecure bool,
+	// Overwrite a stable version that is already published.
 	// +optional
 	force bool,
 	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY.
@@ -525,7 +760,24 @@ func (m *GarageRelease) Publish(
 	// +optional
 	signPassword *dagger.Secret,
 ) (string, error) {
-	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	req := request.Release{
+		Project: project.Overrides{
+			Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: listArg(targets),
+			Checks: listArg(checks), ClippyArgs: listArg(clippyArgs), Lints: stringArg(lints), TestArgs: listArg(testArgs), Image: stringArg(image),
+		},
+		Version: request.Version{Tag: tag, Commit: commit},
+		Engine: request.Engine{
+			Jobs: jobs, Cores: cores, ToolchainImage: toolchainImage, BaseImage: baseImage,
+			DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust,
+		},
+		Cache: request.Cache{Mode: cache, Bucket: cacheBucket},
+		Publish: request.Publish{
+			Enabled: true, Force: force,
+			S3:       request.S3{Endpoint: s3Endpoint, Bucket: s3Bucket, Prefix: s3Prefix, Region: s3Region, Insecure: s3Insecure},
+			Registry: request.Registry{Prefix: registry, Insecure: registryInsecure},
+		},
+	}
+	cfg, err := s3Config(ctx, req.Publish.S3, accessKeyID, secretAccessKey)
 	if err != nil {
 		return "", err
 	}
@@ -533,19 +785,19 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	p, err := preparePipeline(ctx, options{source: source, tag: tag, commit: commit})
+	p, err := preparePipeline(ctx, source, req)
 	if err != nil {
 		return "", err
 	}
 	settings := p.Config().Project
-	reg, err := moduleRegistry(ctx, registry, settings.ImageName(), registryUsername, registryPassword)
+	reg, err := moduleRegistry(ctx, req.Publish.Registry, settings.ImageName(), registryUsername, registryPassword)
 	if err != nil {
 		return "", err
 	}
 	// Both ends are checked before the build: a wrong key costs seconds.
 	pc := p.Config()
 	intent := publish.Intent{Version: pc.Version, Class: pc.Class, Commit: pc.Commit}
-	if cfg, err = publish.Preflight(ctx, cfg, reg, intent, force, os.Stderr); err != nil {
+	if cfg, err = publish.Preflight(ctx, cfg, reg, intent, req.Publish.Force, os.Stderr); err != nil {
 		return "", err
 	}
 	dist, _, err := runPrepared(ctx, p, pipeline.AllStages)
@@ -570,7 +822,7 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: force, Progress: os.Stderr, Registry: reg})
+	rep, err := publish.Publish(ctx, cfg, dir, m0, publish.Options{Force: req.Publish.Force, Progress: os.Stderr, Registry: reg})
 	if err != nil {
 		return "", err
 	}
@@ -579,12 +831,13 @@ func (m *GarageRelease) Publish(
 }
 
 // moduleRegistry is the image repository <registry>/<image> with its
-// login, or nil when registry is empty. The push runs in this function's
+// login, or nil without a registry. The push runs in this function's
 // container, from dist/image.tar: the password is read from its secret
 // only there.
-func moduleRegistry(ctx context.Context, registry, image, username string, password *dagger.Secret) (*publish.Registry, error) {
-	if registry == "" {
-		return nil, nil
+func moduleRegistry(ctx context.Context, r request.Registry, image, username string, password *dagger.Secret) (*publish.Registry, error) {
+	repo, err := r.Repo(image)
+	if err != nil || repo == "" {
+		return nil, err
 	}
 	login := map[string]string{publish.EnvRegistryUsername: username}
 	if username != "" && password != nil {
@@ -595,8 +848,9 @@ func moduleRegistry(ctx context.Context, registry, image, username string, passw
 		login[publish.EnvRegistryPassword] = pw
 	}
 	return &publish.Registry{
-		Repo: strings.TrimSuffix(registry, "/") + "/" + image,
-		Auth: publish.RegistryAuth(func(k string) string { return login[k] }),
+		Repo:     repo,
+		Auth:     publish.RegistryAuth(func(k string) string { return login[k] }),
+		Insecure: r.Insecure,
 	}, nil
 }
 
@@ -613,6 +867,12 @@ func (m *GarageRelease) Promote(
 	s3Bucket string,
 	// +optional
 	s3Prefix string,
+	// S3 region (default: asked from the server).
+	// +optional
+	s3Region string,
+	// Plain http to the S3 endpoint (default: https unless the endpoint URL says http).
+	// +optional
+	s3Insecure bool,
 	accessKeyID *dagger.Secret,
 	secretAccessKey *dagger.Secret,
 	// Image repository prefix, host[:port]/namespace; with it the image
@@ -626,19 +886,26 @@ func (m *GarageRelease) Promote(
 	registryUsername string,
 	// +optional
 	registryPassword *dagger.Secret,
+	// Plain http to the registry (a local test registry).
+	// +optional
+	registryInsecure bool,
+	// Overwrite a stable version that is already published.
 	// +optional
 	force bool,
 ) (string, error) {
-	cfg, err := s3Config(ctx, s3Endpoint, s3Bucket, s3Prefix, accessKeyID, secretAccessKey)
+	pub := request.Publish{
+		Force:    force,
+		S3:       request.S3{Endpoint: s3Endpoint, Bucket: s3Bucket, Prefix: s3Prefix, Region: s3Region, Insecure: s3Insecure},
+		Registry: request.Registry{Prefix: registry, Insecure: registryInsecure},
+	}
+	cfg, err := s3Config(ctx, pub.S3, accessKeyID, secretAccessKey)
 	if err != nil {
 		return "", err
 	}
-	opts := publish.PromoteOptions{Force: force, Progress: os.Stderr}
-	if registry != "" {
-		// Without an image name, the one the build was pushed as.
-		if opts.Registry, err = moduleRegistry(ctx, registry, image, registryUsername, registryPassword); err != nil {
-			return "", err
-		}
+	opts := publish.PromoteOptions{Force: pub.Force, Progress: os.Stderr}
+	// Without an image name, the one the build was pushed as.
+	if opts.Registry, err = moduleRegistry(ctx, pub.Registry, image, registryUsername, registryPassword); err != nil {
+		return "", err
 	}
 	rep, err := publish.Promote(ctx, cfg, from, to, opts)
 	if err != nil {
@@ -647,15 +914,17 @@ func (m *GarageRelease) Promote(
 	return fmt.Sprintf("promoted %s to %s: %d objects", from, to, len(rep.Objects)), nil
 }
 
-func s3Config(ctx context.Context, endpoint, bucket, prefix string, key, secret *dagger.Secret) (publish.Config, error) {
+// s3Config is the bucket's configuration with the credentials, read from
+// their secrets only here.
+func s3Config(ctx context.Context, s request.S3, key, secret *dagger.Secret) (publish.Config, error) {
 	k, err := key.Plaintext(ctx)
 	if err != nil {
 		return publish.Config{}, err
 	}
-	s, err := secret.Plaintext(ctx)
+	sk, err := secret.Plaintext(ctx)
 	if err != nil {
 		return publish.Config{}, err
 	}
-	cfg := publish.Config{Endpoint: endpoint, Bucket: bucket, Prefix: prefix, Secure: true, AccessKey: k, SecretKey: s}
+	cfg := s.Config(k, sk, false)
 	return cfg, cfg.Validate()
 }

@@ -74,6 +74,7 @@ func stageCommands() []command {
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
 				fs.StringVar(&o.cache, "cache", "auto", "the toolchain image in the registry, by recipe digest (with --registry): read-write pulls it or pushes it once built, read-only only pulls, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
+				fs.StringVar(&o.cacheBucket, "cache-bucket", "", "S3 bucket of the compile cache (default: the release bucket, under _cache/)")
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)
 			},
@@ -93,34 +94,44 @@ func stageCommands() []command {
 			flags: func(fs *pflag.FlagSet, o *options) {
 				toolchainFlags(fs, o)
 				engineFlags(fs, o)
+				// No --registry-insecure: the engine pushes, and only its own
+				// configuration decides plain http.
 				fs.StringVar(&o.pushRef, "publish", "", "push the toolchain image to this reference (use it later with --toolchain-image)")
-				fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry")
 			},
 			run: runToolchain,
 		},
 	}
 }
 
+// toolchainJob is what the toolchain command builds and where it pushes it.
+type toolchainJob struct {
+	Config pipeline.ToolchainConfig
+	Push   string // --publish: "" pushes nothing
+}
+
+func (o *options) toolchainJob(e *env) toolchainJob {
+	return toolchainJob{Config: o.request(e).Engine.Toolchain(), Push: o.pushRef}
+}
+
 func runToolchain(ctx context.Context, e *env, o *options) error {
+	job := o.toolchainJob(e)
 	c, err := connect(ctx, e, o)
 	if err != nil {
 		return err
 	}
 	defer closeClient(c)
 	start := time.Now()
-	tc := pipeline.Toolchain(c, pipeline.ToolchainConfig{
-		BaseImage: o.baseImage, DebianMirror: o.debianMirror, Image: o.toolchainImage, CacheBust: o.cacheBust,
-	})
+	tc := pipeline.Toolchain(c, job.Config)
 	fmt.Fprintln(e.stderr, "Building the toolchain (cached by the engine once built)...")
 	out, err := tc.WithExec([]string{"sh", "-c", "rustc --version; cargo --version; ls $(rustc --print sysroot)/lib/rustlib"}).Stdout(ctx)
 	if err != nil {
 		return fmt.Errorf("toolchain: %s", pipeline.Describe(err))
 	}
 	fmt.Fprintf(e.stderr, "%sToolchain ready in %s.\n", out, time.Since(start).Round(100*time.Millisecond))
-	if o.pushRef != "" {
-		ref, err := engineRegistryAuth(c, e).Apply(tc, o.pushRef).Publish(ctx, o.pushRef)
+	if job.Push != "" {
+		ref, err := engineRegistryAuth(c, e).Apply(tc, job.Push).Publish(ctx, job.Push)
 		if err != nil {
-			return fmt.Errorf("push toolchain to %s: %s", o.pushRef, pipeline.Describe(err))
+			return fmt.Errorf("push toolchain to %s: %s", job.Push, pipeline.Describe(err))
 		}
 		fmt.Fprintf(e.stdout, "%s\n", ref)
 	}

@@ -127,29 +127,30 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 			src = src.WithDirectory(".", c.Host().Directory(o.projectDir, dagger.HostDirectoryOpts{Include: up.Patterns(), Exclude: up.Exclude}))
 		}
 	}
-	class := string(o.version.Class)
-	return pipeline.New(c, pipeline.Config{
-		Source:            src,
-		Project:           o.project,
-		Targets:           o.targetList,
-		Version:           o.version.Version,
-		Class:             class,
-		Commit:            o.version.Commit,
-		Date:              releaseDate(e),
-		SourceDateEpoch:   sourceDateEpoch(e, o),
-		BaseImage:         o.baseImage,
-		ToolchainImage:    o.toolchainImage,
-		ToolchainComplete: o.toolchainComplete,
-		RegistryAuth:      engineRegistryAuth(c, e),
-		DebianMirror:      o.debianMirror,
-		CacheNamespace:    o.cacheNamespace,
-		CacheBust:         o.cacheBust,
-		Jobs:              o.jobs,
-		Progress:          e.stderr,
-		Live:              isTerminal(e.stderr) && !o.verbose,
-		Heartbeat:         o.progressEvery,
-		Cores:             o.cores,
-	})
+	cfg := pipelineConfig(e, o)
+	cfg.Source, cfg.RegistryAuth = src, engineRegistryAuth(c, e)
+	return pipeline.New(c, cfg)
+}
+
+// pipelineConfig is the pipeline's configuration for o, but for what needs
+// the engine (the source, the registry login): the project, its version,
+// and the engine part from the request, as the module fills it.
+func pipelineConfig(e *env, o *options) pipeline.Config {
+	req := o.request(e)
+	cfg := pipeline.Config{
+		Project:         o.project,
+		Targets:         o.targetList,
+		Version:         o.version.Version,
+		Class:           string(o.version.Class),
+		Commit:          o.version.Commit,
+		Date:            releaseDate(e),
+		SourceDateEpoch: sourceDateEpoch(e, o),
+		Progress:        e.stderr,
+		// The engine's log and redrawn lines would mix.
+		Live: isTerminal(e.stderr) && !req.Progress.Verbose,
+	}
+	req.Configure(&cfg)
+	return cfg
 }
 
 // isTerminal reports whether w is a terminal, where live lines can be

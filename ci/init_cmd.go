@@ -40,7 +40,19 @@ func runningVersion() string {
 	return info.Main.Version
 }
 
-func runInit(_ context.Context, e *env, o *options) error {
+// initJob is what init writes, all checked before anything is written:
+// the CI files, and the settings block for Cargo.toml.
+type initJob struct {
+	Dir     string // the project
+	Version string // the garage-release version the CI files run
+	Files   []scaffold.File
+	Block   string // the settings for Cargo.toml
+	// WriteSettings appends Block to Cargo.toml (it has none yet).
+	WriteSettings bool
+	table         string // the settings' table name, for the message
+}
+
+func (o *options) initJob(e *env) (initJob, error) {
 	dir := o.source
 	if dir == "" {
 		dir = e.workdir
@@ -49,60 +61,67 @@ func runInit(_ context.Context, e *env, o *options) error {
 	}
 	s, err := project.Load(dir)
 	if errors.Is(err, project.ErrNoCargoToml) {
-		return usagef("%v: run init in the Rust project to release", err)
+		return initJob{}, usagef("%v: run init in the Rust project to release", err)
 	}
 	if err != nil {
-		return usagef("%v", err)
+		return initJob{}, usagef("%v", err)
 	}
 	version := o.pin
 	if version == "" {
 		version = runningVersion()
 	}
 	if version == "" {
-		return usagef("this garage-release runs from a checkout, with no version to pin: pass --pin <version> (a release tag), or run %s/ci@<version> init", scaffold.Module)
+		return initJob{}, usagef("this garage-release runs from a checkout, with no version to pin: pass --pin <version> (a release tag), or run %s/ci@<version> init", scaffold.Module)
 	}
 	if strings.ContainsAny(version, " \t\n\"'$`\\") {
-		return usagef("--pin %q: give a version such as v1.2.0", version)
+		return initJob{}, usagef("--pin %q: give a version such as v1.2.0", version)
 	}
 	in := scaffold.Input{Version: version, Settings: s, Detected: scaffold.Detect(os.DirFS(dir))}
 	var files []scaffold.File
 	for _, p := range o.providers {
 		f, err := scaffold.CIFile(strings.TrimSpace(p), in)
 		if err != nil {
-			return usagef("--ci: %v", err)
+			return initJob{}, usagef("--ci: %v", err)
 		}
 		files = append(files, f)
 	}
 	if len(files) == 0 {
-		return usagef("--ci is empty: name a provider (%s)", strings.Join(scaffold.Providers, ", "))
+		return initJob{}, usagef("--ci is empty: name a provider (%s)", strings.Join(scaffold.Providers, ", "))
 	}
 	// Nothing is written unless everything can be: an existing file is
 	// the maintainer's, never replaced.
 	for _, f := range files {
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if _, err := os.Lstat(p); err == nil {
-			return usagef("%s exists already: garage-release does not replace it (move it away, or write the file by hand from 'go run %s/ci@%s init' in an empty folder)", p, scaffold.Module, version)
+			return initJob{}, usagef("%s exists already: garage-release does not replace it (move it away, or write the file by hand from 'go run %s/ci@%s init' in an empty folder)", p, scaffold.Module, version)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return initJob{}, err
 		}
 	}
-	block := scaffold.SettingsBlock(in)
-	cargoToml := filepath.Join(dir, "Cargo.toml")
 	if o.writeSettings {
+		cargoToml := filepath.Join(dir, "Cargo.toml")
 		data, err := os.ReadFile(cargoToml)
 		if err != nil {
-			return err
+			return initJob{}, err
 		}
 		has, err := project.HasReleaseSettings(data)
 		if err != nil {
-			return usagef("%s: %v", cargoToml, err)
+			return initJob{}, usagef("%s: %v", cargoToml, err)
 		}
 		if has {
-			return usagef("%s has release settings already: edit them there (--write-settings only adds a new table)", cargoToml)
+			return initJob{}, usagef("%s has release settings already: edit them there (--write-settings only adds a new table)", cargoToml)
 		}
 	}
-	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+	return initJob{Dir: dir, Version: version, Files: files, Block: scaffold.SettingsBlock(in), WriteSettings: o.writeSettings, table: s.SettingsTable()}, nil
+}
+
+func runInit(_ context.Context, e *env, o *options) error {
+	job, err := o.initJob(e)
+	if err != nil {
+		return err
+	}
+	for _, f := range job.Files {
+		p := filepath.Join(job.Dir, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
@@ -117,18 +136,18 @@ func runInit(_ context.Context, e *env, o *options) error {
 		if err := w.Close(); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "Wrote %s: it runs garage-release %s.\n", f.Path, version)
+		fmt.Fprintf(e.stderr, "Wrote %s: it runs garage-release %s.\n", f.Path, job.Version)
 	}
-	if o.writeSettings {
-		if err := appendToFile(cargoToml, "\n"+block); err != nil {
+	if job.WriteSettings {
+		if err := appendToFile(filepath.Join(job.Dir, "Cargo.toml"), "\n"+job.Block); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "Added [%s] to Cargo.toml:\n\n", s.SettingsTable())
+		fmt.Fprintf(e.stderr, "Added [%s] to Cargo.toml:\n\n", job.table)
 	} else {
 		fmt.Fprintf(e.stderr, "Paste into Cargo.toml (or run again with --write-settings):\n\n")
 	}
-	fmt.Fprint(e.stdout, block)
-	fmt.Fprintf(e.stderr, "\nTry it here first: go run %s/ci@%s release\n", scaffold.Module, version)
+	fmt.Fprint(e.stdout, job.Block)
+	fmt.Fprintf(e.stderr, "\nTry it here first: go run %s/ci@%s release\n", scaffold.Module, job.Version)
 	return nil
 }
 

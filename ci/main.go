@@ -90,37 +90,16 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "Run 'go run ./ci --help' for the list of commands.\n")
 		return exitUsage
 	}
-	o := &options{}
-	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	cmd.flags(fs, o)
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			printCommandUsage(e.stdout, cmd, fs)
-			return exitOK
-		}
-		fmt.Fprintf(e.stderr, "garage-release %s: %v\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, err, cmd.name)
-		return exitUsage
+	o, fs, err := parseCommand(e, cmd, args)
+	if errors.Is(err, pflag.ErrHelp) {
+		printCommandUsage(e.stdout, cmd, fs)
+		return exitOK
 	}
-	if cmd.arg != "" {
-		if fs.NArg() != 1 {
-			fmt.Fprintf(e.stderr, "garage-release %s: give the %s, e.g. 'go run ./ci %s v1.2.3'\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, cmd.arg, cmd.name, cmd.name)
-			return exitUsage
-		}
-		o.arg = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "garage-release %s: unexpected argument %q (flags start with --)\nRun 'go run ./ci %s --help' for its flags.\n", cmd.name, fs.Arg(0), cmd.name)
-		return exitUsage
-	}
-	o.cmdline = args
-	o.set = map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
-	if err := o.prepare(e, cmd.name); err != nil {
+	if err != nil {
 		fmt.Fprintf(e.stderr, "garage-release %s: %v\n", cmd.name, err)
 		return exitUsage
 	}
-	err := cmd.run(ctx, e, o)
+	err = cmd.run(ctx, e, o)
 	switch {
 	case err == nil:
 		return exitOK
@@ -135,6 +114,40 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		return exitFailure
 	}
+}
+
+// parseCommand parses a command line (args[0] is the command) into the
+// options the command runs with, checked by prepare: everything before the
+// run, so tests can see what a command would do without an engine. It
+// returns pflag.ErrHelp for --help, with the flag set to print.
+func parseCommand(e *env, cmd command, args []string) (*options, *pflag.FlagSet, error) {
+	o := &options{}
+	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	cmd.flags(fs, o)
+	again := fmt.Sprintf("\nRun 'go run ./ci %s --help' for its flags.", cmd.name)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, fs, err
+		}
+		return nil, fs, fmt.Errorf("%w%s", err, again)
+	}
+	if cmd.arg != "" {
+		if fs.NArg() != 1 {
+			return nil, fs, fmt.Errorf("give the %s, e.g. 'go run ./ci %s v1.2.3'%s", cmd.arg, cmd.name, again)
+		}
+		o.arg = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return nil, fs, fmt.Errorf("unexpected argument %q (flags start with --)%s", fs.Arg(0), again)
+	}
+	o.cmdline = args
+	o.set = map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+	if err := o.prepare(e, cmd.name); err != nil {
+		return nil, fs, err
+	}
+	return o, fs, nil
 }
 
 func printUsage(w io.Writer) {

@@ -13,9 +13,9 @@ import (
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/request"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
-	"github.com/garage-release/garage-release/ci/trust"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -37,6 +37,7 @@ type options struct {
 	progressEvery                time.Duration // --progress-every
 	logs                         string        // --logs
 	cache                        string        // --cache
+	cacheBucket                  string        // --cache-bucket
 	toolchainComplete            bool          // the toolchain image was found by its recipe digest
 	checks                       []string      // --checks
 	clippyArgs                   string        // --clippy-args
@@ -168,10 +169,18 @@ func s3FlagSet(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.s3.insecure, "s3-insecure", false, "plain http to the S3 endpoint (default: https unless the endpoint URL says http)")
 }
 
+// registryFlagSet is for the commands that push or tag the image.
 func registryFlagSet(fs *pflag.FlagSet, o *options) {
+	registryNameFlags(fs, o)
+	fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry (a local test registry)")
+}
+
+// registryNameFlags name the image's repository, for plan, which only
+// reads tags (publish.Plan takes no transport: loopback and private
+// addresses use http anyway).
+func registryNameFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.registry, "registry", "", "image repository prefix, host[:port]/namespace (env REGISTRY); empty: no image is pushed")
 	fs.StringVar(&o.imageName, "image", "", "image name under --registry (default: from Cargo.toml, else the binary)")
-	fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry (a local test registry)")
 }
 
 // needsProject says which commands work on a Rust project.
@@ -186,17 +195,14 @@ func needsProject(cmd string) bool {
 // prepare checks the flags against each other and the disk, before
 // anything is started, and fills the derived fields.
 func (o *options) prepare(e *env, cmd string) error {
-	if o.cores < 0 {
-		return fmt.Errorf("--cores %d: give 0 (ask the engine) or a positive number", o.cores)
-	}
-	if _, _, err := trust.Decide(o.cache, e.getenv); err != nil {
+	req := o.request(e)
+	if err := req.Validate(); err != nil {
 		return err
 	}
-	if o.progressEvery <= 0 && o.set["progress-every"] {
+	// For the request 0 is the default; given on the command line it is a
+	// mistake.
+	if o.progressEvery == 0 && o.set["progress-every"] {
 		return fmt.Errorf("--progress-every %s: give a positive duration, e.g. 30s", o.progressEvery)
-	}
-	if o.jobs < 0 {
-		return fmt.Errorf("--jobs %d: give 0 (no limit) or a positive number", o.jobs)
 	}
 	for _, p := range []struct{ flag, val string }{{"--out", o.out}, {"--dist", o.dist}, {"--logs", o.logs}} {
 		if p.val != "" && strings.TrimSpace(p.val) == "" {
@@ -220,7 +226,7 @@ func (o *options) prepare(e *env, cmd string) error {
 		return err
 	}
 	o.targetList = ts
-	info, err := version.Detect(version.Options{Tag: o.tag, Commit: o.commit, Getenv: e.getenv, Dir: o.projectDir})
+	info, err := version.Detect(version.Options{Tag: req.Version.Tag, Commit: req.Version.Commit, Getenv: e.getenv, Dir: o.projectDir})
 	if err != nil {
 		return err
 	}
@@ -234,6 +240,42 @@ func (o *options) prepare(e *env, cmd string) error {
 		return o.checkOut(e)
 	}
 	return nil
+}
+
+// request is the run's settings as both front ends carry them (see
+// ci/request): the project's overrides (flags given only), the engine's
+// and the publishing settings, S3 and registry flags falling back on the
+// environment. It is built when needed, not kept: the toolchain lookup and
+// verify change options (the toolchain image, the cache namespace) after
+// prepare, and the pipeline must see those.
+func (o *options) request(e *env) request.Release {
+	pick := func(flag, envName string) string {
+		if flag != "" {
+			return flag
+		}
+		return e.getenv(envName)
+	}
+	return request.Release{
+		Project: o.overrides(),
+		Version: request.Version{Tag: o.tag, Commit: o.commit},
+		Engine: request.Engine{
+			ToolchainImage: o.toolchainImage, ToolchainComplete: o.toolchainComplete,
+			BaseImage: o.baseImage, DebianMirror: o.debianMirror,
+			CacheNamespace: o.cacheNamespace, CacheBust: o.cacheBust,
+			Jobs: o.jobs, Cores: o.cores,
+		},
+		Cache:    request.Cache{Mode: o.cache, Bucket: o.cacheBucket},
+		Progress: request.Progress{Verbose: o.verbose, Every: o.progressEvery},
+		Publish: request.Publish{
+			Enabled: o.publish, Force: o.force,
+			S3: request.S3{
+				Endpoint: pick(o.s3.endpoint, "S3_ENDPOINT"), Bucket: pick(o.s3.bucket, "S3_BUCKET"),
+				Prefix: pick(o.s3.prefix, "S3_PREFIX"), Region: pick(o.s3.region, "S3_REGION"),
+				Insecure: o.s3.insecure,
+			},
+			Registry: request.Registry{Prefix: pick(o.registry, "REGISTRY"), Insecure: o.insecure},
+		},
+	}
 }
 
 // overrides are the flags that change the project's settings, those

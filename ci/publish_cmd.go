@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/pflag"
 
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/request"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -30,7 +29,7 @@ func publishCommands() []command {
 				versionFlags(fs, o)
 				fs.StringVar(&o.dist, "dist", "dist", "a folder 'release' wrote: its binaries are compared by checksum when it holds this version")
 				s3FlagSet(fs, o)
-				registryFlagSet(fs, o)
+				registryNameFlags(fs, o)
 				fs.BoolVar(&o.json, "json", false, "print the plan as JSON")
 			},
 			run: runPlan,
@@ -85,22 +84,7 @@ func s3Config(e *env, o *options) (publish.Config, error) {
 
 // s3ConfigWith is s3Config for a read that may be anonymous (verify).
 func s3ConfigWith(e *env, o *options, anonymous bool) (publish.Config, error) {
-	pick := func(flag, envName string) string {
-		if flag != "" {
-			return flag
-		}
-		return e.getenv(envName)
-	}
-	cfg := publish.Config{
-		Endpoint:  pick(o.s3.endpoint, "S3_ENDPOINT"),
-		Bucket:    pick(o.s3.bucket, "S3_BUCKET"),
-		Prefix:    pick(o.s3.prefix, "S3_PREFIX"),
-		Region:    pick(o.s3.region, "S3_REGION"),
-		Secure:    !o.s3.insecure,
-		AccessKey: e.getenv(publish.EnvAccessKey),
-		SecretKey: e.getenv(publish.EnvSecretKey),
-		Anonymous: anonymous,
-	}
+	cfg := o.request(e).Publish.S3.Config(e.getenv(publish.EnvAccessKey), e.getenv(publish.EnvSecretKey), anonymous)
 	if err := cfg.Validate(); err != nil {
 		return cfg, &usageError{msg: err.Error()}
 	}
@@ -116,20 +100,9 @@ func imageRepo(e *env, o *options) (string, error) {
 // empty image, the prefix <registry>/ (promote reads the name from the
 // build's manifest).
 func repoFor(e *env, o *options, image string) (string, error) {
-	reg := o.registry
-	if reg == "" {
-		reg = e.getenv("REGISTRY")
-	}
-	if reg == "" {
-		return "", nil
-	}
-	repo := strings.TrimSuffix(reg, "/") + "/" + image
-	var opts []name.Option
-	if o.insecure {
-		opts = append(opts, name.Insecure)
-	}
-	if _, err := name.NewRepository(strings.TrimSuffix(repo, "/"), opts...); err != nil {
-		return "", usagef("--registry %q: %q is not an image repository (%v): give host[:port]/namespace", reg, repo, err)
+	repo, err := o.request(e).Publish.Registry.Repo(image)
+	if err != nil {
+		return "", &usageError{msg: err.Error()}
 	}
 	return repo, nil
 }
@@ -139,16 +112,17 @@ func registryFor(e *env, o *options, repo string) *publish.Registry {
 	if repo == "" {
 		return nil
 	}
-	return &publish.Registry{Repo: repo, Auth: publish.RegistryAuth(e.getenv), Insecure: o.insecure}
+	return &publish.Registry{Repo: repo, Auth: publish.RegistryAuth(e.getenv), Insecure: o.request(e).Publish.Registry.Insecure}
 }
 
 // runRelease checks both ends before the build when publishing: a wrong
 // key, region or login, or a stable version already out, costs seconds.
 func runRelease(ctx context.Context, e *env, o *options) error {
 	announce(e, o)
+	pub := o.request(e).Publish
 	var cfg publish.Config
 	var reg *publish.Registry
-	if o.publish {
+	if pub.Enabled {
 		if err := publishable(o); err != nil {
 			return err
 		}
@@ -163,7 +137,7 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 		reg = registryFor(e, o, repo)
 		fmt.Fprintln(e.stderr, "Checking the bucket and the registry before building...")
 		intent := publish.Intent{Version: o.version.Version, Class: string(o.version.Class), Commit: o.version.Commit}
-		if cfg, err = publish.Preflight(ctx, cfg, reg, intent, o.force, e.stderr); err != nil {
+		if cfg, err = publish.Preflight(ctx, cfg, reg, intent, pub.Force, e.stderr); err != nil {
 			return fmt.Errorf("%w\nNothing was built or published.", err)
 		}
 	}
@@ -180,16 +154,16 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 	if pushRef != "" {
 		pushToolchain(ctx, c, e, res.Toolchain, pushRef)
 	}
-	if !o.publish {
+	if !pub.Enabled {
 		return nil
 	}
-	return publishDist(ctx, e, o, cfg, reg, outDir(e, o), res.Manifest)
+	return publishDist(ctx, e, pub.Force, cfg, reg, outDir(e, o), res.Manifest)
 }
 
 // publishDist publishes an exported dist/ (see publish.Publish for the
 // order) and prints the outcome.
-func publishDist(ctx context.Context, e *env, o *options, cfg publish.Config, reg *publish.Registry, dist string, m *manifest.Manifest) error {
-	rep, err := publish.Publish(ctx, cfg, dist, m, publish.Options{Force: o.force, Progress: e.stderr, Registry: reg})
+func publishDist(ctx context.Context, e *env, force bool, cfg publish.Config, reg *publish.Registry, dist string, m *manifest.Manifest) error {
+	rep, err := publish.Publish(ctx, cfg, dist, m, publish.Options{Force: force, Progress: e.stderr, Registry: reg})
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
@@ -198,16 +172,45 @@ func publishDist(ctx context.Context, e *env, o *options, cfg publish.Config, re
 	return nil
 }
 
-func runPublish(ctx context.Context, e *env, o *options) error {
+// publishJob is what 'publish' does: dist/ to the bucket, the image to
+// the registry.
+type publishJob struct {
+	S3    publish.Config
+	Dist  string // absolute
+	Image string // --image; "": the manifest's binary
+	// Registry is the registry's prefix and transport; the repository
+	// needs the manifest's binary when Image is empty.
+	Registry request.Registry
+	Force    bool
+}
+
+func (o *options) publishJob(e *env) (publishJob, error) {
 	cfg, err := s3Config(e, o)
+	if err != nil {
+		return publishJob{}, err
+	}
+	req := o.request(e)
+	job := publishJob{S3: cfg, Dist: distDir(e, o), Registry: req.Publish.Registry, Force: req.Publish.Force}
+	if req.Project.Image != nil {
+		job.Image = *req.Project.Image
+	}
+	return job, nil
+}
+
+// distDir is --dist, absolute.
+func distDir(e *env, o *options) string {
+	if filepath.IsAbs(o.dist) {
+		return o.dist
+	}
+	return filepath.Join(e.workdir, o.dist)
+}
+
+func runPublish(ctx context.Context, e *env, o *options) error {
+	job, err := o.publishJob(e)
 	if err != nil {
 		return err
 	}
-	dist := o.dist
-	if !filepath.IsAbs(dist) {
-		dist = filepath.Join(e.workdir, dist)
-	}
-	data, err := os.ReadFile(filepath.Join(dist, manifest.FileName))
+	data, err := os.ReadFile(filepath.Join(job.Dist, manifest.FileName))
 	if err != nil {
 		return usagef("--dist %s: %v: run 'go run ./ci release' first", o.dist, err)
 	}
@@ -215,7 +218,7 @@ func runPublish(ctx context.Context, e *env, o *options) error {
 	if err != nil {
 		return usagef("--dist %s: %v", o.dist, err)
 	}
-	image := o.imageName
+	image := job.Image
 	if image == "" {
 		image = m.Binary
 	}
@@ -224,49 +227,79 @@ func runPublish(ctx context.Context, e *env, o *options) error {
 		return err
 	}
 	reg := registryFor(e, o, repo)
-	if cfg, err = publish.Preflight(ctx, cfg, reg, publish.Intent{Version: m.Version, Class: m.Class, Commit: m.Commit}, o.force, e.stderr); err != nil {
+	cfg := job.S3
+	if cfg, err = publish.Preflight(ctx, cfg, reg, publish.Intent{Version: m.Version, Class: m.Class, Commit: m.Commit}, job.Force, e.stderr); err != nil {
 		return fmt.Errorf("%w\nNothing was published.", err)
 	}
-	return publishDist(ctx, e, o, cfg, reg, dist, m)
+	return publishDist(ctx, e, job.Force, cfg, reg, job.Dist, m)
 }
 
-func runPromote(ctx context.Context, e *env, o *options) error {
+// promoteJob is what 'promote' does: which build becomes which release,
+// in which bucket and registry.
+type promoteJob struct {
+	S3       publish.Config
+	From, To string
+	Repo     string // "<registry>/" + --image; "" without a registry
+	Registry *publish.Registry
+	Force    bool
+}
+
+func (o *options) promoteJob(e *env) (promoteJob, error) {
 	from, err := version.NormalizeCommit(o.from)
 	if err != nil {
-		return usagef("--from: %v", err)
+		return promoteJob{}, usagef("--from: %v", err)
 	}
 	if err := version.ValidateTag(o.to); err != nil || o.to == "" {
-		return usagef("--to %q: give the tag to release the build as, e.g. v1.2.3", o.to)
+		return promoteJob{}, usagef("--to %q: give the tag to release the build as, e.g. v1.2.3", o.to)
 	}
 	cfg, err := s3Config(e, o)
 	if err != nil {
-		return err
+		return promoteJob{}, err
 	}
 	// Without --image, the name the build was pushed as.
 	repo, err := repoFor(e, o, o.imageName)
 	if err != nil {
+		return promoteJob{}, err
+	}
+	return promoteJob{S3: cfg, From: from, To: o.to, Repo: repo, Registry: registryFor(e, o, repo), Force: o.request(e).Publish.Force}, nil
+}
+
+func runPromote(ctx context.Context, e *env, o *options) error {
+	job, err := o.promoteJob(e)
+	if err != nil {
 		return err
 	}
-	opts := publish.PromoteOptions{Force: o.force, Progress: e.stderr, Registry: registryFor(e, o, repo)}
-	rep, err := publish.Promote(ctx, cfg, from, o.to, opts)
+	opts := publish.PromoteOptions{Force: job.Force, Progress: e.stderr, Registry: job.Registry}
+	rep, err := publish.Promote(ctx, job.S3, job.From, job.To, opts)
 	if err != nil {
 		return fmt.Errorf("promote: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "Promoted %s to %s (%s): %d objects copied.\n", from, o.to, version.Classify(o.to), len(rep.Objects))
+	fmt.Fprintf(e.stderr, "Promoted %s to %s (%s): %d objects copied.\n", job.From, job.To, version.Classify(job.To), len(rep.Objects))
 	return nil
 }
 
-func runPlan(ctx context.Context, e *env, o *options) error {
+// planJob is what 'plan' compares with the bucket and the registry.
+type planJob struct {
+	S3       publish.Config
+	Manifest *manifest.Manifest
+	// DistDir is --dist, where a dist/ of this version is looked for;
+	// Dist is DistDir when it holds one (compared by checksum), else "".
+	DistDir, Dist string
+	Repo          string
+	JSON          bool
+}
+
+func (o *options) planJob(e *env) (planJob, error) {
 	if err := publishable(o); err != nil {
-		return err
+		return planJob{}, err
 	}
 	cfg, err := s3Config(e, o)
 	if err != nil {
-		return err
+		return planJob{}, err
 	}
 	repo, err := imageRepo(e, o)
 	if err != nil {
-		return err
+		return planJob{}, err
 	}
 	m := &manifest.Manifest{Version: o.version.Version, Class: string(o.version.Class), Commit: o.version.Commit, Binary: o.project.Binary}
 	for _, t := range o.targetList {
@@ -275,20 +308,25 @@ func runPlan(ctx context.Context, e *env, o *options) error {
 	// A dist/ of this very version is compared by checksum; otherwise the
 	// keys come from the target table.
 	dist := ""
-	distDir := o.dist
-	if !filepath.IsAbs(distDir) {
-		distDir = filepath.Join(e.workdir, distDir)
-	}
+	distDir := distDir(e, o)
 	if data, err := os.ReadFile(filepath.Join(distDir, manifest.FileName)); err == nil {
 		if built, err := manifest.Parse(data); err == nil && built.Version == m.Version {
 			m, dist = built, distDir
 		}
 	}
-	plan, err := publish.Plan(ctx, cfg, m, dist, repo)
+	return planJob{S3: cfg, Manifest: m, DistDir: distDir, Dist: dist, Repo: repo, JSON: o.json}, nil
+}
+
+func runPlan(ctx context.Context, e *env, o *options) error {
+	job, err := o.planJob(e)
 	if err != nil {
 		return err
 	}
-	if o.json {
+	plan, err := publish.Plan(ctx, job.S3, job.Manifest, job.Dist, job.Repo)
+	if err != nil {
+		return err
+	}
+	if job.JSON {
 		return printJSON(e, plan)
 	}
 	return plan.Text(e.stdout)

@@ -75,8 +75,19 @@ func runVerify(ctx context.Context, e *env, o *options) error {
 	res, err := p.Run(ctx, st)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "\nSummary:")
-		res.Report.Summary(e.stderr)
-		return fmt.Errorf("verify %s: the rebuild failed: %s", m.Version, pipeline.Describe(err))
+		msg := ""
+		if res != nil {
+			res.Report.Summary(e.stderr)
+			// As release does: the failed stages' logs go under --logs.
+			if logs := res.Report.Logs(); len(logs) > 0 {
+				if dir, werr := writeFailureLogs(e, o, logs); werr != nil {
+					msg = fmt.Sprintf(" (the stage logs could not be written: %v)", werr)
+				} else {
+					msg = "; the stage logs are in " + dir
+				}
+			}
+		}
+		return fmt.Errorf("verify %s: the rebuild failed: %s%s", m.Version, pipeline.Describe(err), msg)
 	}
 	rows := compareBinaries(m, res.Manifest)
 	if pb, rb := m.Build, res.Manifest.Build; pb != nil && rb != nil {
