@@ -99,7 +99,7 @@ func closeClient(c *dagger.Client) {
 }
 
 // newPipeline uploads the source and returns the pipeline for o.
-func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, error) {
+func newPipeline(c *dagger.Client, e *env, o *options, cc *pipeline.CompileCache) (*pipeline.Pipeline, error) {
 	var src *dagger.Directory
 	if o.projectDir == "" {
 		fmt.Fprintln(e.stderr, "No Cargo.toml here and no --source: releasing the bundled example project (ci/example).")
@@ -128,7 +128,7 @@ func newPipeline(c *dagger.Client, e *env, o *options) (*pipeline.Pipeline, erro
 		}
 	}
 	cfg := pipelineConfig(e, o)
-	cfg.Source, cfg.RegistryAuth = src, engineRegistryAuth(c, e)
+	cfg.Source, cfg.RegistryAuth, cfg.CompileCache = src, engineRegistryAuth(c, e), cc
 	return pipeline.New(c, cfg)
 }
 
@@ -225,11 +225,15 @@ func targetNames(o *options) string {
 
 // runStages runs stages, prints the summary and exports dist/ on success.
 func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pipeline.Stages) (*pipeline.Result, error) {
-	p, err := newPipeline(c, e, o)
+	cc, session := openCompileCache(ctx, c, e, o, pipelineConfig(e, o), st)
+	p, err := newPipeline(c, e, o, cc)
 	if err != nil {
 		return nil, err
 	}
 	res, err := p.Run(ctx, st)
+	// The packs of the stages that succeeded, even when another failed:
+	// they are right, and the next attempt starts from them.
+	session.save(ctx, e, res)
 	fmt.Fprintln(e.stderr, "\nSummary:")
 	if res != nil {
 		res.Report.Summary(e.stderr)

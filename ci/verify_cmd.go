@@ -68,7 +68,7 @@ func runVerify(ctx context.Context, e *env, o *options) error {
 	}
 	defer closeClient(c)
 	st := pipeline.Stages{Build: true, Image: m.Build != nil && m.Build.ImageDigest != ""}
-	p, err := newPipeline(c, e, o)
+	p, err := newPipeline(c, e, o, nil) // a rebuild to compare owes nothing to any cache
 	if err != nil {
 		return err
 	}

@@ -99,8 +99,10 @@ func withLogged(ctr *dagger.Container, log string, argv ...string) *dagger.Conta
 const cargoFreshScript = `set -eu
 fresh() {
 ` + freshSourcesScript + `}
-` + logScript + `fresh "$STAMP" /src "$SOURCES_NOW"
+` + logScript + sccacheScript + `fresh "$STAMP" /src "$SOURCES_NOW"
+sccache_start
 run_logged "$@"
+sccache_stop
 cp "$SOURCES_NOW" "$STAMP.new"
 mv -f "$STAMP.new" "$STAMP"
 if [ -n "${COPY_BINARY:-}" ]; then
@@ -129,5 +131,7 @@ func withCargo(ctr *dagger.Container, log string, args ...string) *dagger.Contai
 		WithEnvVariable("PROGRESS_FILE", progressDir+"/"+log).
 		WithEnvVariable("STAMP", sourcesStamp).
 		WithEnvVariable("SOURCES_NOW", sourcesNow).
+		WithEnvVariable("SCCACHE_STATS", sccacheStatsFile(log)).
+		WithEnvVariable("CACHE_NOTES", cacheNotesFile(log)).
 		WithExec(append([]string{"sh", "-c", cargoFreshScript, CargoFreshName}, args...))
 }

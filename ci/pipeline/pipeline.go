@@ -74,6 +74,8 @@ type Config struct {
 	// HeartbeatEvery), so a long stage never looks hung in a CI log.
 	Live      bool
 	Heartbeat time.Duration
+	// CompileCache, when set, compiles through sccache (see CompileCache).
+	CompileCache *CompileCache
 	// Cores is the engine's CPU count; 0 asks the engine. With fewer cores
 	// than stages to run at once, the checks run first, alone (see Run).
 	Cores int
@@ -182,6 +184,7 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 	if p.cfg.CacheBust != "" {
 		ctr = ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_BUST", p.cfg.CacheBust)
 	}
+	ctr = p.withCompileCache(ctr, profile)
 	// The engine caches an exec's result by its inputs, and a cache
 	// volume's name is not one of them: without this, a new namespace
 	// would get the old namespace's results without running anything.

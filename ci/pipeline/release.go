@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"dagger.io/dagger"
@@ -51,6 +52,23 @@ type Result struct {
 	// Toolchain is the toolchain the stages ran in, to push by its recipe
 	// digest (see ToolchainTag).
 	Toolchain *dagger.Container
+	// CompilePacks are, by partition, the packs of compile cache entries
+	// the stages that succeeded added (see CompileCache), to upload.
+	CompilePacks map[string]*dagger.File
+
+	mu sync.Mutex
+}
+
+func (r *Result) addPack(partition string, f *dagger.File) {
+	if f == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.CompilePacks == nil {
+		r.CompilePacks = map[string]*dagger.File{}
+	}
+	r.CompilePacks[partition] = f
 }
 
 // Run runs the selected stages as one DAG. Checks, tests, docs and every
@@ -100,10 +118,19 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 		// Everything else needs the toolchain: build it as a stage of its own
 		// so its time shows apart, then fan out.
 		g.Go(func() error {
-			if err := rep.stage(gctx, nil, "toolchain", "", func(ctx context.Context) error {
+			// The compile cache's volumes are seeded while the toolchain
+			// builds: both come before any compiling.
+			seeded := make(chan struct{})
+			go func() {
+				p.seedCompileCache(gctx, rep, p.CachePartitions(st))
+				close(seeded)
+			}()
+			err := rep.stage(gctx, nil, "toolchain", "", func(ctx context.Context) error {
 				_, err := p.Runner().Sync(ctx)
 				return err
-			}); err != nil {
+			})
+			<-seeded
+			if err != nil {
 				return err
 			}
 			check := p.Check()
@@ -112,6 +139,10 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 					ctr, err := check.Sync(ctx)
 					if err != nil {
 						return err
+					}
+					if p.cfg.Project.Checks.Clippy {
+						p.readCacheStats(ctx, rep, ctr, "check", "check")
+						res.addPack("check", p.compilePack(ctr))
 					}
 					if p.cfg.Project.Checks.Clippy {
 						rep.warn(p.SkippedBenches()...)
@@ -145,6 +176,8 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 						if err != nil {
 							return err
 						}
+						p.readCacheStats(ctx, rep, ctr, "test", "test")
+						res.addPack("test", p.compilePack(ctr))
 						return rep.readLog(ctx, ctr, "test")
 					})
 				})
@@ -159,7 +192,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 				})
 				for i, t := range targets {
 					g.Go(func() error {
-						art, bin, img, err := p.runTarget(gctx, rep, slots, t, st)
+						art, bin, img, err := p.runTarget(gctx, rep, slots, t, st, res)
 						arts[i], bins[i], images[i] = art, bin, img
 						return err
 					})
@@ -242,7 +275,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 }
 
 // runTarget builds, verifies, smoke-tests and packages one target.
-func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct{}, t target.Target, st Stages) (manifest.Artifact, *dagger.File, *dagger.Container, error) {
+func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct{}, t target.Target, st Stages, res *Result) (manifest.Artifact, *dagger.File, *dagger.Container, error) {
 	var art manifest.Artifact
 	var bin *dagger.File
 	err := rep.stage(ctx, slots, "build", t.Name, func(ctx context.Context) error {
@@ -251,6 +284,8 @@ func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct
 			return err
 		}
 		bin = ctr.File("/out/" + p.cfg.Project.Binary)
+		p.readCacheStats(ctx, rep, ctr, logName("build", t.Name), "build "+t.Name)
+		res.addPack(t.Triple, p.compilePack(ctr))
 		return rep.readLog(ctx, ctr, logName("build", t.Name))
 	})
 	if err != nil {

@@ -53,6 +53,12 @@ type Report struct {
 	logs map[string]string
 	// warnings are findings that did not fail the release.
 	warnings []string
+	// notes are about the run, not the release (the compile cache): they
+	// are in the summary and never in the manifest, whose bytes must not
+	// depend on what was cached.
+	notes []string
+	// cacheStats are the compile cache's figures by stage name.
+	cacheStats map[string]SccacheStats
 
 	// What is running, for the live lines or the heartbeat (see watch).
 	running   map[string]runningStage
@@ -109,6 +115,43 @@ func (r *Report) warn(w ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.warnings = append(r.warnings, w...)
+}
+
+// Notes returns the lines about the run that are not about the release.
+func (r *Report) Notes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.notes...)
+}
+
+// Note adds a line about the run to the summary (not to the manifest).
+func (r *Report) Note(n ...string) { r.note(n...) }
+
+func (r *Report) note(n ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notes = append(r.notes, n...)
+}
+
+// CacheStats returns the compile cache's figures by stage name ("build
+// amd64"), for the stages that compiled through it.
+func (r *Report) CacheStats() map[string]SccacheStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]SccacheStats, len(r.cacheStats))
+	for k, v := range r.cacheStats {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Report) setCacheStats(name string, s SccacheStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cacheStats == nil {
+		r.cacheStats = map[string]SccacheStats{}
+	}
+	r.cacheStats[name] = s
 }
 
 // Stages returns the outcomes in the order the stages ended.
@@ -171,6 +214,15 @@ func (r *Report) Summary(w io.Writer) {
 	}
 	for _, warning := range r.Warnings() {
 		fmt.Fprintf(w, "  warning  %s\n", warning)
+	}
+	stats := r.CacheStats()
+	for _, s := range stages {
+		if st, ok := stats[s.Name()]; ok && s.Status == StatusOK {
+			fmt.Fprintf(w, "  cache    %-16s %s\n", s.Name(), st)
+		}
+	}
+	for _, n := range r.Notes() {
+		fmt.Fprintf(w, "  note     %s\n", n)
 	}
 	for _, s := range stages {
 		if s.Status == StatusFailed {

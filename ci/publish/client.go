@@ -164,3 +164,21 @@ func (c *client) remove(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// Connect validates cfg and returns a minio client for it and the config
+// normalised (Endpoint as host:port, Prefix ending in "/"): for other
+// packages that keep their own objects in the release bucket (the compile
+// cache), with the same endpoint rules and messages as publishing.
+func Connect(cfg Config) (*minio.Client, Config, error) {
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	return c.mc, c.cfg, nil
+}
+
+// Explain turns an S3 error on key into a message that names the server,
+// the bucket and what to fix, without credentials (see explain).
+func Explain(cfg Config, op, key string, err error) error {
+	return (&client{cfg: cfg}).explain(op, key, err)
+}

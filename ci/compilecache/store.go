@@ -1,0 +1,328 @@
+// Package compilecache keeps the compile cache (sccache's entries) in the
+// project's S3 bucket, so that a fresh CI runner starts warm the way
+// Garage's runners do from its Nix cache in S3.
+//
+// Debian's sccache is built without any cloud storage, so sccache runs on
+// a local disk cache inside the engine (a cache volume per stage), and this
+// package moves that cache to and from S3 in packs: a pack is a tar of the
+// entries one run added, named by its sha256, under
+//
+//	<prefix>_cache/sccache/<toolchain>/<partition>/<sha256>.tar
+//
+// A partition is what one cache volume serves ("check", "test", a target's
+// triple). Restore downloads the packs a folder lacks and checks each one
+// against its name; Save uploads a pack once. Neither ever fails a release:
+// every problem comes back as a warning, and the build goes on without the
+// cache. It runs on the host (or in the module's own container): the S3
+// credentials never enter a build container.
+package compilecache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/garage-release/garage-release/ci/publish"
+)
+
+// Dir is the folder, under the release prefix, of everything that is
+// cache and not release: the page and _releases.json never list it, and
+// `cache erase` removes only what is under it.
+const Dir = "_cache/"
+
+// sccacheDir holds sccache's packs under Dir.
+const sccacheDir = Dir + "sccache/"
+
+// packName is a pack's file name: its content's sha256.
+var packName = regexp.MustCompile(`^[0-9a-f]{64}\.tar$`)
+
+// Store is the compile cache of one toolchain in one bucket.
+type Store struct {
+	mc   *minio.Client
+	cfg  publish.Config // normalised
+	root string         // full key prefix of the toolchain's partitions
+}
+
+// Open returns the store of toolchain (a digest naming the toolchain
+// image's recipe) in the bucket cfg names. It contacts nothing.
+func Open(cfg publish.Config, toolchain string) (*Store, error) {
+	if toolchain == "" || strings.ContainsAny(toolchain, "/ ") || strings.Contains(toolchain, "..") {
+		return nil, fmt.Errorf("compile cache: toolchain key %q is not a folder name", toolchain)
+	}
+	mc, n, err := publish.Connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{mc: mc, cfg: n, root: n.Prefix + sccacheDir + toolchain + "/"}, nil
+}
+
+// Where names the store for messages: bucket and key prefix.
+func (s *Store) Where() string { return fmt.Sprintf("s3://%s/%s", s.cfg.Bucket, s.root) }
+
+// Restored is what Restore did for one partition.
+type Restored struct {
+	Packs      int   // packs in S3 for the partition
+	Downloaded int   // of which downloaded now (the others were there)
+	Bytes      int64 // bytes downloaded
+}
+
+// Restore makes dir/<partition>/ hold exactly the packs S3 holds for each
+// partition: it downloads the missing ones, verified against their name,
+// and removes local packs that S3 no longer has (erased). Only files named
+// like a pack are ever removed. Problems are warnings.
+func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (map[string]Restored, []string) {
+	out := map[string]Restored{}
+	var warns []string
+	var mu sync.Mutex
+	warn := func(format string, args ...any) {
+		mu.Lock()
+		warns = append(warns, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	// All listings first: an unreachable or refusing server is one warning.
+	listed := make([][]minio.ObjectInfo, len(partitions))
+	for i, part := range partitions {
+		objs, err := s.list(ctx, s.root+part+"/")
+		if err != nil {
+			return out, []string{fmt.Sprintf("compile cache: %v: building without it", err)}
+		}
+		listed[i] = objs
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, part := range partitions {
+		local := filepath.Join(dir, part)
+		if err := os.MkdirAll(local, 0o755); err != nil {
+			warn("compile cache: %v: building without it", err)
+			break
+		}
+		keep := map[string]bool{}
+		out[part] = Restored{}
+		for _, o := range listed[i] {
+			name := strings.TrimPrefix(o.Key, s.root+part+"/")
+			if !packName.MatchString(name) {
+				continue // not ours: left alone, never read
+			}
+			keep[name] = true
+			mu.Lock()
+			r := out[part]
+			r.Packs++
+			out[part] = r
+			mu.Unlock()
+			dest := filepath.Join(local, name)
+			if _, err := os.Stat(dest); err == nil {
+				continue
+			}
+			key, size := o.Key, o.Size
+			g.Go(func() error {
+				if err := s.download(gctx, key, dest); err != nil {
+					warn("compile cache: %v: left out", err)
+					return nil
+				}
+				mu.Lock()
+				r := out[part]
+				r.Downloaded++
+				r.Bytes += size
+				out[part] = r
+				mu.Unlock()
+				return nil
+			})
+		}
+		entries, _ := os.ReadDir(local)
+		for _, e := range entries {
+			if packName.MatchString(e.Name()) && !keep[e.Name()] {
+				os.Remove(filepath.Join(local, e.Name()))
+			}
+		}
+	}
+	g.Wait()
+	sort.Strings(warns)
+	return out, warns
+}
+
+// download fetches key into dest through a temporary file, and keeps it
+// only when its sha256 is its name: a corrupted or truncated pack is never
+// handed to a build.
+func (s *Store) download(ctx context.Context, key, dest string) error {
+	obj, err := s.mc.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return publish.Explain(s.cfg, "download", key, err)
+	}
+	defer obj.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".download-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), obj); err != nil {
+		tmp.Close()
+		return publish.Explain(s.cfg, "download", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)) + ".tar"; got != filepath.Base(dest) {
+		return fmt.Errorf("%s is corrupted (its sha256 is %s)", key, strings.TrimSuffix(got, ".tar"))
+	}
+	return os.Rename(tmp.Name(), dest)
+}
+
+// Save uploads the pack file of partition under its sha256, unless S3 has
+// it already; it returns the bytes written. An empty pack (a tar with no
+// entry) is not uploaded.
+func (s *Store) Save(ctx context.Context, partition, file string) (int64, error) {
+	sum, size, err := hashFile(file)
+	if err != nil {
+		return 0, err
+	}
+	if size <= emptyTarSize {
+		return 0, nil
+	}
+	key := s.root + partition + "/" + sum + ".tar"
+	if _, err := s.mc.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{}); err == nil {
+		return 0, nil
+	}
+	_, err = s.mc.FPutObject(ctx, s.cfg.Bucket, key, file, minio.PutObjectOptions{ContentType: "application/x-tar"})
+	if err != nil {
+		return 0, publish.Explain(s.cfg, "upload", key, err)
+	}
+	return size, nil
+}
+
+// emptyTarSize is the size of a tar with no entry (two zero blocks; GNU
+// tar pads to 10240).
+const emptyTarSize = 10240
+
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func (s *Store) list(ctx context.Context, prefix string) ([]minio.ObjectInfo, error) {
+	return listAll(ctx, s.mc, s.cfg, prefix)
+}
+
+func listAll(ctx context.Context, mc *minio.Client, cfg publish.Config, prefix string) ([]minio.ObjectInfo, error) {
+	var out []minio.ObjectInfo
+	for o := range mc.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return nil, publish.Explain(cfg, "list", prefix, o.Err)
+		}
+		if !strings.HasSuffix(o.Key, "/") {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// Group is what `cache stats` shows for one toolchain and partition.
+type Group struct {
+	Toolchain, Partition string
+	Objects              int
+	Bytes                int64
+	Oldest, Newest       time.Time
+}
+
+// Stats lists everything under the cache folder of the bucket cfg names,
+// grouped by toolchain and partition.
+func Stats(ctx context.Context, cfg publish.Config) ([]Group, error) {
+	mc, n, err := publish.Connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := listAll(ctx, mc, n, n.Prefix+Dir)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string]*Group{}
+	var order []string
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, n.Prefix+sccacheDir)
+		tc, part := "(other)", "(other)"
+		if rel != o.Key {
+			if parts := strings.SplitN(rel, "/", 3); len(parts) == 3 {
+				tc, part = parts[0], parts[1]
+			}
+		}
+		k := tc + "/" + part
+		g, ok := groups[k]
+		if !ok {
+			g = &Group{Toolchain: tc, Partition: part, Oldest: o.LastModified}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.Objects++
+		g.Bytes += o.Size
+		if o.LastModified.Before(g.Oldest) {
+			g.Oldest = o.LastModified
+		}
+		if o.LastModified.After(g.Newest) {
+			g.Newest = o.LastModified
+		}
+	}
+	sort.Strings(order)
+	out := make([]Group, 0, len(order))
+	for _, k := range order {
+		out = append(out, *groups[k])
+	}
+	return out, nil
+}
+
+// Erased is what Erase removed.
+type Erased struct {
+	Objects int
+	Bytes   int64
+}
+
+// Erase removes the objects under the cache folder of the bucket cfg
+// names, those last written before cutoff when it is not zero. Every key
+// is checked to be under the cache folder before it is removed: a release
+// file is never touched, whatever the listing returns.
+func Erase(ctx context.Context, cfg publish.Config, cutoff time.Time) (Erased, error) {
+	mc, n, err := publish.Connect(cfg)
+	if err != nil {
+		return Erased{}, err
+	}
+	root := n.Prefix + Dir
+	objs, err := listAll(ctx, mc, n, root)
+	if err != nil {
+		return Erased{}, err
+	}
+	var done Erased
+	for _, o := range objs {
+		if !strings.HasPrefix(o.Key, root) || strings.Contains(strings.TrimPrefix(o.Key, root), "..") {
+			return done, fmt.Errorf("refusing to remove %s: not under %s", o.Key, root)
+		}
+		if !cutoff.IsZero() && !o.LastModified.Before(cutoff) {
+			continue
+		}
+		if err := mc.RemoveObject(ctx, n.Bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+			return done, publish.Explain(n, "remove", o.Key, err)
+		}
+		done.Objects++
+		done.Bytes += o.Size
+	}
+	return done, nil
+}

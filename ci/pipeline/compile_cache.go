@@ -1,0 +1,314 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"dagger.io/dagger"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/target"
+)
+
+// CompileCache puts sccache in front of rustc (and, through the cc crate,
+// of the C compilers build scripts run) in every compiling cargo command.
+// sccache keeps its entries on a cache volume per partition (a stage's
+// target/ volume's name: "check", "test", a triple). Debian's sccache has
+// no cloud storage, so the volumes are seeded from packs the front end
+// downloaded from S3 (see ci/compilecache), and each stage's new entries
+// come back as a pack to upload. The cache can only make a build faster:
+// sccache's key covers the compiler, the arguments, the sources and the
+// environment the crate reads, and a release is byte-identical with or
+// without it (the e2e tests compare).
+type CompileCache struct {
+	// Packs are the packs restored for each partition, a folder of
+	// <sha256>.tar each; a partition may have none.
+	Packs map[string]*dagger.Directory
+	// ReadOnly makes sccache read only, and no pack is made: a run that
+	// is not trusted (a pull request) must not write what a release may
+	// use later. Its volumes are its own, for the same reason: a build
+	// script runs with the volume mounted.
+	ReadOnly bool
+}
+
+const (
+	sccacheDir = "/sccache"
+	// packsDir is where a seeding container sees the restored packs.
+	packsDir = "/packs"
+	// PackPath is the pack of a stage's new entries, in the container
+	// Result.CompilePacks files come from.
+	packPath = "/out/sccache-pack.tar"
+)
+
+// sccacheStatsFile gets one JSON line of sccache's statistics per cargo
+// command of a stage.
+func sccacheStatsFile(log string) string { return logDir + "/sccache-" + log + ".jsonl" }
+
+// cacheNotesFile gets a line for each time sccache could not be used.
+func cacheNotesFile(log string) string { return logDir + "/cache-notes-" + log }
+
+// CachePartitions are the partitions the stages of st compile in.
+func (p *Pipeline) CachePartitions(st Stages) []string {
+	return CachePartitions(st, p.cfg.Project, p.cfg.Targets)
+}
+
+// CachePartitions are the partitions the stages of st compile in, for a
+// project and its targets (before a pipeline exists: the front end
+// restores the packs the pipeline is then given).
+func CachePartitions(st Stages, s project.Settings, targets []target.Target) []string {
+	var parts []string
+	if st.Check && s.Checks.Clippy {
+		parts = append(parts, "check")
+	}
+	if st.Test {
+		parts = append(parts, "test")
+	}
+	if st.Build || st.Smoke || st.Image || st.Page {
+		for _, t := range targets {
+			parts = append(parts, t.Triple)
+		}
+	}
+	return parts
+}
+
+// sccacheVolume is the partition's sccache volume; a read-only run has
+// volumes of its own.
+func (p *Pipeline) sccacheVolume(partition string) *dagger.CacheVolume {
+	if p.cfg.CompileCache.ReadOnly {
+		return p.cache("sccache-readonly", partition)
+	}
+	return p.cache("sccache", partition)
+}
+
+// withCompileCache mounts the partition's sccache volume and sets cargo to
+// compile through sccache. Incremental compilation is off: sccache cannot
+// cache it, and the debug builds it would speed up are not released.
+func (p *Pipeline) withCompileCache(ctr *dagger.Container, partition string) *dagger.Container {
+	cc := p.cfg.CompileCache
+	if cc == nil {
+		return ctr
+	}
+	mode := "READ_WRITE"
+	if cc.ReadOnly {
+		mode = "READ_ONLY"
+	}
+	return ctr.
+		WithMountedCache(sccacheDir, p.sccacheVolume(partition), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
+		WithNewFile(rustcWrapper, rustcWrapperScript, dagger.ContainerWithNewFileOpts{Permissions: 0o755}).
+		WithEnvVariable("RUSTC_WRAPPER", rustcWrapper).
+		WithEnvVariable("SCCACHE_DIR", sccacheDir).
+		WithEnvVariable("SCCACHE_LOCAL_RW_MODE", mode).
+		// Never evict: the volume is the cache of one partition, and the
+		// engine's own pruning bounds it.
+		WithEnvVariable("SCCACHE_CACHE_SIZE", "1000G").
+		WithEnvVariable("SCCACHE_IDLE_TIMEOUT", "0").
+		WithEnvVariable("CARGO_INCREMENTAL", "0")
+}
+
+// rustcWrapper is cargo's RUSTC_WRAPPER under the compile cache.
+const rustcWrapper = "/usr/local/bin/garage-release-rustc"
+
+// rustcWrapperScript sends library crates through sccache and compiles
+// the others directly. sccache 0.10 cannot cache binaries anyway; and a
+// library that links a native library without a kind (a -sys crate whose
+// build script prints cargo:rustc-link-lib=zstd, as the pkg-config crate
+// does for a library in /usr/lib) comes out of sccache so that a static
+// release links that library dynamically, and the link fails
+// (reproduced with Debian's rustc 1.85 and sccache 0.10): those crates
+// compile directly, with the same bytes as without the cache.
+const rustcWrapperScript = `#!/bin/sh
+prev=
+for a in "$@"; do
+  case "$prev" in
+    --crate-type) [ "$a" = bin ] && exec "$@" ;;
+    -l) case "$a" in static=*|static:*) ;; *) exec "$@" ;; esac ;;
+  esac
+  prev=$a
+done
+exec sccache "$@"
+`
+
+// sccacheScript starts sccache's server before a cargo command and stops it
+// after, recording the command's statistics; when the server cannot start,
+// the command compiles without it and says why.
+const sccacheScript = `sccache_start() {
+  [ -n "${RUSTC_WRAPPER:-}" ] || return 0
+  if ! out=$(sccache --start-server 2>&1); then
+    mkdir -p "${CACHE_NOTES%/*}"
+    echo "sccache did not start ($(echo "$out" | tail -n 1)): compiled without the compile cache" >> "$CACHE_NOTES"
+    unset RUSTC_WRAPPER
+    return 0
+  fi
+  trap sccache_stop EXIT
+}
+sccache_stop() {
+  [ -n "${RUSTC_WRAPPER:-}" ] || return 0
+  mkdir -p "${SCCACHE_STATS%/*}"
+  sccache --show-stats --stats-format=json 2>/dev/null | tr -d '\n' >> "$SCCACHE_STATS" || true
+  echo >> "$SCCACHE_STATS"
+  sccache --stop-server >/dev/null 2>&1 || true
+  trap - EXIT
+}
+`
+
+// seedScript unpacks the restored packs the volume has not unpacked yet,
+// then records every entry present, so that the pack made after the stage
+// holds only what the stage added.
+const seedScript = `set -eu
+cd ` + sccacheDir + `
+touch .garage-release-packs
+for p in ` + packsDir + `/*.tar; do
+  [ -e "$p" ] || continue
+  n=${p##*/}
+  grep -qxF "$n" .garage-release-packs && continue
+  if tar -xf "$p" --skip-old-files; then echo "$n" >> .garage-release-packs; else echo "pack $n did not unpack" >&2; fi
+done
+find . -type f ! -name '.garage-release-*' | LC_ALL=C sort > .garage-release-known
+`
+
+// packScript makes the pack of the entries added since the last seed or
+// pack, with fixed metadata, and records them as known.
+const packScript = `set -eu
+cd ` + sccacheDir + `
+find . -type f ! -name '.garage-release-*' | LC_ALL=C sort > /tmp/sccache-now
+touch .garage-release-known
+LC_ALL=C comm -13 .garage-release-known /tmp/sccache-now > /tmp/sccache-new
+mkdir -p /out
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf ` + packPath + ` -T /tmp/sccache-new
+cp /tmp/sccache-now .garage-release-known.new
+mv -f .garage-release-known.new .garage-release-known
+`
+
+// seedCompileCache unpacks the restored packs into their volumes, all at
+// once, before any stage compiles. A failure is a note: the stages then
+// compile with what the volume has.
+func (p *Pipeline) seedCompileCache(ctx context.Context, rep *Report, partitions []string) {
+	cc := p.cfg.CompileCache
+	if cc == nil || len(cc.Packs) == 0 {
+		return
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, part := range partitions {
+		packs, ok := cc.Packs[part]
+		if !ok || packs == nil {
+			continue
+		}
+		g.Go(func() error {
+			_, err := p.c.Container().From(p.cfg.BaseImage).
+				WithMountedCache(sccacheDir, p.sccacheVolume(part), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
+				WithMountedDirectory(packsDir, packs).
+				WithExec([]string{"sh", "-c", seedScript}).
+				Sync(gctx)
+			if err != nil {
+				rep.note(fmt.Sprintf("compile cache: the packs of %s did not unpack (%s): it compiles without them", part, firstLine(Describe(err))))
+			}
+			return nil
+		})
+	}
+	g.Wait()
+}
+
+// compilePack is the pack of what the stage that ended in ctr added to the
+// partition's volume; nil when no pack is made (no cache, or read-only).
+func (p *Pipeline) compilePack(ctr *dagger.Container) *dagger.File {
+	cc := p.cfg.CompileCache
+	if cc == nil || cc.ReadOnly {
+		return nil
+	}
+	return ctr.WithExec([]string{"sh", "-c", packScript}).File(packPath)
+}
+
+// SccacheStats are one stage's compile cache figures, summed over its
+// cargo commands.
+type SccacheStats struct {
+	Requests, Hits, Misses, NotCacheable, ReadErrors, WriteErrors int
+	// Notes say when sccache could not be used.
+	Notes []string
+}
+
+// String is the summary's line.
+func (s SccacheStats) String() string {
+	line := fmt.Sprintf("%d hits, %d misses, %d not cacheable", s.Hits, s.Misses, s.NotCacheable)
+	if s.ReadErrors+s.WriteErrors > 0 {
+		line += fmt.Sprintf(", %d read and %d write errors", s.ReadErrors, s.WriteErrors)
+	}
+	return line
+}
+
+// parseSccacheStats sums the JSON lines of sccache --show-stats.
+func parseSccacheStats(text string) (SccacheStats, error) {
+	var sum SccacheStats
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var v struct {
+			Stats struct {
+				CompileRequests  int `json:"compile_requests"`
+				NotCacheable     int `json:"requests_not_cacheable"`
+				CacheReadErrors  int `json:"cache_read_errors"`
+				CacheWriteErrors int `json:"cache_write_errors"`
+				CacheHits        struct {
+					Counts map[string]int `json:"counts"`
+				} `json:"cache_hits"`
+				CacheMisses struct {
+					Counts map[string]int `json:"counts"`
+				} `json:"cache_misses"`
+			} `json:"stats"`
+		}
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			return sum, fmt.Errorf("sccache statistics: %w", err)
+		}
+		sum.Requests += v.Stats.CompileRequests
+		sum.NotCacheable += v.Stats.NotCacheable
+		sum.ReadErrors += v.Stats.CacheReadErrors
+		sum.WriteErrors += v.Stats.CacheWriteErrors
+		for _, n := range v.Stats.CacheHits.Counts {
+			sum.Hits += n
+		}
+		for _, n := range v.Stats.CacheMisses.Counts {
+			sum.Misses += n
+		}
+	}
+	return sum, nil
+}
+
+// readCacheStats reads a finished stage's compile cache figures into the
+// report; a stage that compiled nothing (all cached by the engine) has the
+// figures of the run that did.
+func (p *Pipeline) readCacheStats(ctx context.Context, rep *Report, ctr *dagger.Container, log, name string) {
+	if p.cfg.CompileCache == nil {
+		return
+	}
+	stats := SccacheStats{}
+	text, err := ctr.WithExec([]string{"sh", "-c", `cat "$1" 2>/dev/null || true`, "-", sccacheStatsFile(log)}).Stdout(ctx)
+	if err == nil {
+		if stats, err = parseSccacheStats(text); err != nil {
+			rep.note(fmt.Sprintf("compile cache: %s: %v", name, err))
+		}
+	}
+	notes, err := ctr.WithExec([]string{"sh", "-c", `cat "$1" 2>/dev/null || true`, "-", cacheNotesFile(log)}).Stdout(ctx)
+	if err == nil {
+		for _, n := range strings.Split(strings.TrimSpace(notes), "\n") {
+			if n != "" {
+				stats.Notes = append(stats.Notes, n)
+				rep.note("compile cache: " + name + ": " + n)
+			}
+		}
+	}
+	rep.setCacheStats(name, stats)
+}
+
+// sortedPartitions lists a pack map's keys in order.
+func sortedPartitions(m map[string]*dagger.File) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
