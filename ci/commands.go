@@ -13,7 +13,7 @@ import (
 )
 
 // commandNames is the order commands are listed in.
-var commandNames = []string{"init", "release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "verify", "index", "engine", "bench"}
+var commandNames = []string{"init", "release", "check", "test", "build", "image", "docs", "toolchain", "plan", "publish", "promote", "verify", "cache", "index", "engine", "bench"}
 
 func commandOrder(name string) int {
 	for i, n := range commandNames {
@@ -26,7 +26,7 @@ func commandOrder(name string) int {
 
 func commands() map[string]command {
 	all := map[string]command{}
-	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands(), {verifyCommand(), initCommand()}} {
+	for _, list := range [][]command{stageCommands(), publishCommands(), benchCommands(), {verifyCommand(), initCommand(), cacheCommand()}} {
 		for _, c := range list {
 			all[c.name] = c
 		}
@@ -73,8 +73,8 @@ func stageCommands() []command {
 				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
-				fs.StringVar(&o.cache, "cache", "auto", "the toolchain image in the registry, by recipe digest (with --registry): read-write pulls it or pushes it once built, read-only only pulls, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
-				fs.StringVar(&o.cacheBucket, "cache-bucket", "", "S3 bucket of the compile cache (default: the release bucket, under _cache/)")
+				fs.StringVar(&o.cache, "cache", "auto", "the caches that follow the project: the toolchain image in the registry (with --registry) and the compile cache in S3 (with an S3 bucket): read-write reads and writes them, read-only only reads, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
+				cacheBucketFlag(fs, o)
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)
 			},

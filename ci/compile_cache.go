@@ -24,6 +24,7 @@ import (
 // no build container ever sees them.
 type compileCache struct {
 	store    *compilecache.Store
+	dir      string // the restored packs, by partition
 	mode     trust.Mode
 	why      string
 	restored map[string]compilecache.Restored
@@ -101,7 +102,7 @@ func openCompileCache(ctx context.Context, c *dagger.Client, e *env, o *options,
 	fmt.Fprintf(e.stderr, "Compile cache: %s, %s (%s); %d packs, %d downloaded (%s) in %s\n",
 		store.Where(), mw, why, n, down, humanBytes(bytes), time.Since(start).Round(10*time.Millisecond))
 	return &pipeline.CompileCache{Packs: packs, ReadOnly: mode != trust.ReadWrite},
-		&compileCache{store: store, mode: mode, why: why, restored: restored}
+		&compileCache{store: store, dir: dir, mode: mode, why: why, restored: restored}
 }
 
 // save uploads the packs of the stages that succeeded, in a trusted run.
@@ -120,13 +121,13 @@ func (cc *compileCache) save(ctx context.Context, e *env, res *pipeline.Result) 
 	var written int64
 	var packs int
 	for part, f := range res.CompilePacks {
-		size, err := f.Size(ctx)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "Compile cache: warning: the pack of %s: %s\n", part, pipeline.Describe(err))
-			continue
-		}
-		if size <= 10240 { // an empty tar: the stage added nothing
-			continue
+		// A stage the engine did not run again hands back the pack of the
+		// run that did, already uploaded: its digest says so without
+		// exporting it.
+		if d, err := f.Digest(ctx, dagger.FileDigestOpts{ExcludeMetadata: true}); err == nil {
+			if sum, ok := strings.CutPrefix(d, "sha256:"); ok && cc.store.Has(ctx, part, sum) {
+				continue
+			}
 		}
 		local := filepath.Join(tmp, part+".tar")
 		if _, err := f.Export(ctx, local); err != nil {
@@ -141,6 +142,10 @@ func (cc *compileCache) save(ctx context.Context, e *env, res *pipeline.Result) 
 		if n > 0 {
 			packs++
 			written += n
+			// This machine has it now: the next run need not download it.
+			if sum, err := compilecache.FileSum(local); err == nil {
+				os.Rename(local, filepath.Join(cc.dir, part, sum+".tar"))
+			}
 		}
 	}
 	fmt.Fprintf(e.stderr, "Compile cache: wrote %d packs (%s) in %s\n", packs, humanBytes(written), time.Since(start).Round(10*time.Millisecond))

@@ -52,6 +52,7 @@ func TestCommandFlags(t *testing.T) {
 			"publish", "force", "cache", "cache-bucket"), s3...), registry...),
 		"promote": append(append([]string{"from", "to", "force"}, s3...), registry...),
 		"index":   s3,
+		"cache":   append(slices.Clone(s3), "cache-bucket", "older-than", "yes"),
 		"bench":   {"source", "runs", "json", "toolchain-ref", "fail-fast"},
 	}
 	if len(want) != len(commands()) {
@@ -117,6 +118,7 @@ var consumes = map[string][]string{
 	"index":     {"job"},
 	"init":      {"job"},
 	"bench":     {"job"},
+	"cache":     {"job"},
 }
 
 // benchJob is what bench reads: runBench reads its options directly
@@ -208,6 +210,8 @@ func jobOf(e *env, o *options, cmd string) (any, error) {
 		return s3ConfigWith(e, o, false)
 	case "init":
 		return o.initJob(e)
+	case "cache":
+		return o.cacheJob(e)
 	case "bench":
 		ws, err := newBenchWorkspace(e, o)
 		if err != nil {
@@ -271,6 +275,7 @@ func TestEveryFlagIsRead(t *testing.T) {
 		"promote": {"--from", strings.Repeat("ab", 20), "--to", "v1.0.0"},
 		"verify":  {"v1.0.0"},
 		"init":    {"--pin", "v1.0.0"},
+		"cache":   {"erase"},
 	}
 	// Values that the checks accept; other flags get one by their type.
 	values := map[string]string{
@@ -283,6 +288,7 @@ func TestEveryFlagIsRead(t *testing.T) {
 		"s3-prefix": "p/", "s3-region": "eu", "registry": "127.0.0.1:5001/other", "image": "other",
 		"dist": "dist2", "from": strings.Repeat("ef", 20), "to": "v2.0.0", "ci": "gitlab", "pin": "v2.0.0",
 		"toolchain-ref": "127.0.0.1:5000/tc:1", "toolchain/publish": "127.0.0.1:5000/tc:1", "init/source": bareOther,
+		"older-than": "30d",
 	}
 	all := commands()
 	for _, name := range slices.Sorted(maps.Keys(all)) {

@@ -38,6 +38,8 @@ type options struct {
 	logs                         string        // --logs
 	cache                        string        // --cache
 	cacheBucket                  string        // --cache-bucket
+	olderThan                    string        // cache erase --older-than
+	yes                          bool          // cache erase --yes
 	toolchainComplete            bool          // the toolchain image was found by its recipe digest
 	checks                       []string      // --checks
 	clippyArgs                   string        // --clippy-args
@@ -186,7 +188,7 @@ func registryNameFlags(fs *pflag.FlagSet, o *options) {
 // needsProject says which commands work on a Rust project.
 func needsProject(cmd string) bool {
 	switch cmd {
-	case "toolchain", "publish", "promote", "index", "engine", "bench", "init":
+	case "toolchain", "publish", "promote", "index", "engine", "bench", "init", "cache":
 		return false
 	}
 	return true

@@ -18,6 +18,7 @@
 package compilecache
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -188,13 +189,13 @@ func (s *Store) Save(ctx context.Context, partition, file string) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	if size <= emptyTarSize {
+	if empty, err := emptyTar(file); err != nil || empty {
+		return 0, err
+	}
+	if s.Has(ctx, partition, sum) {
 		return 0, nil
 	}
 	key := s.root + partition + "/" + sum + ".tar"
-	if _, err := s.mc.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{}); err == nil {
-		return 0, nil
-	}
 	_, err = s.mc.FPutObject(ctx, s.cfg.Bucket, key, file, minio.PutObjectOptions{ContentType: "application/x-tar"})
 	if err != nil {
 		return 0, publish.Explain(s.cfg, "upload", key, err)
@@ -202,9 +203,35 @@ func (s *Store) Save(ctx context.Context, partition, file string) (int64, error)
 	return size, nil
 }
 
-// emptyTarSize is the size of a tar with no entry (two zero blocks; GNU
-// tar pads to 10240).
-const emptyTarSize = 10240
+// Has says whether S3 holds the pack of partition whose sha256 is sum.
+func (s *Store) Has(ctx context.Context, partition, sum string) bool {
+	_, err := s.mc.StatObject(ctx, s.cfg.Bucket, s.root+partition+"/"+sum+".tar", minio.StatObjectOptions{})
+	return err == nil
+}
+
+// emptyTar says whether a tar file has no entry (a stage that added
+// nothing to the cache).
+func emptyTar(p string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	_, err = tar.NewReader(f).Next()
+	if err == io.EOF {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("pack %s: %w", p, err)
+	}
+	return false, nil
+}
+
+// FileSum is the hex sha256 of a file: a pack's name without ".tar".
+func FileSum(p string) (string, error) {
+	sum, _, err := hashFile(p)
+	return sum, err
+}
 
 func hashFile(p string) (string, int64, error) {
 	f, err := os.Open(p)

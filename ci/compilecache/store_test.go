@@ -1,0 +1,162 @@
+package compilecache
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/garage-release/garage-release/ci/publish"
+	"github.com/garage-release/garage-release/ci/testenv"
+)
+
+// pack writes a tar holding the named entries and returns its path.
+func pack(t *testing.T, dir string, entries map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		tw.WriteHeader(&tar.Header{Name: n, Mode: 0o600, Size: int64(len(entries[n]))})
+		tw.Write([]byte(entries[n]))
+	}
+	tw.Close()
+	// Padded like GNU tar.
+	for buf.Len()%10240 != 0 {
+		buf.WriteByte(0)
+	}
+	p := filepath.Join(dir, "pack.tar")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func setup(t *testing.T) (publish.Config, *minio.Client) {
+	env := testenv.S3(t)
+	bucket := testenv.NewBucket(t, env)
+	cfg := publish.Config{Endpoint: "http://" + env.Endpoint, Bucket: bucket, Prefix: "proj/", Region: env.Region, AccessKey: env.AccessKey, SecretKey: env.SecretKey}
+	return cfg, env.Client(t)
+}
+
+func put(t *testing.T, c *minio.Client, bucket, key, body string) {
+	t.Helper()
+	if _, err := c.PutObject(context.Background(), bucket, key, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSaveRestoreErase: a pack goes up once under its sha256, a fresh
+// folder gets it back, a corrupted pack is refused with a warning, and
+// erase removes the cache and nothing else.
+func TestSaveRestoreErase(t *testing.T) {
+	cfg, c := setup(t)
+	ctx := context.Background()
+	s, err := Open(cfg, "recipe-abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Release files beside the cache: erase must leave them.
+	release := []string{"proj/garage/v1.0.0/x86_64-unknown-linux-musl/garage", "proj/_releases/v1.0.0/manifest.json", "proj/index.html", "proj/_releases.json"}
+	for _, k := range release {
+		put(t, c, cfg.Bucket, k, "release "+k)
+	}
+
+	tmp := t.TempDir()
+	p := pack(t, tmp, map[string]string{"./a/b/ab12": "entry one", "./c/d/cd34": "entry two"})
+	n, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p)
+	if err != nil || n == 0 {
+		t.Fatalf("first save: %d bytes, %v", n, err)
+	}
+	if n, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p); err != nil || n != 0 {
+		t.Fatalf("second save of the same pack: %d bytes written, %v; want 0 (it is there)", n, err)
+	}
+	empty := pack(t, t.TempDir(), nil)
+	if n, err := s.Save(ctx, "test", empty); err != nil || n != 0 {
+		t.Fatalf("an empty pack: %d bytes written, %v", n, err)
+	}
+
+	dir := t.TempDir()
+	got, warns := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu", "test"})
+	if len(warns) != 0 || got["x86_64-unknown-linux-gnu"].Downloaded != 1 || got["test"].Packs != 0 {
+		t.Fatalf("restore: %+v %v", got, warns)
+	}
+	data, _ := os.ReadFile(p)
+	sum := sha256.Sum256(data)
+	restored := filepath.Join(dir, "x86_64-unknown-linux-gnu", hex.EncodeToString(sum[:])+".tar")
+	if back, err := os.ReadFile(restored); err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("restored pack differs: %v", err)
+	}
+	// Again: nothing to download.
+	if got, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Downloaded != 0 {
+		t.Fatalf("second restore downloaded again: %+v", got)
+	}
+
+	// A corrupted pack (its bytes no longer match its name) is left out.
+	bad := strings.Repeat("0", 64) + ".tar"
+	put(t, c, cfg.Bucket, "proj/_cache/sccache/recipe-abc/test/"+bad, "not the pack named")
+	fresh := t.TempDir()
+	got, warns = s.Restore(ctx, fresh, []string{"test"})
+	if len(warns) != 1 || !strings.Contains(warns[0], "corrupted") || got["test"].Downloaded != 0 {
+		t.Fatalf("corrupted pack: %+v %v", got, warns)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "test", bad)); err == nil {
+		t.Fatal("the corrupted pack was kept")
+	}
+
+	groups, err := Stats(ctx, cfg)
+	if err != nil || len(groups) != 2 || groups[0].Partition != "test" || groups[1].Partition != "x86_64-unknown-linux-gnu" || groups[1].Objects != 1 {
+		t.Fatalf("stats: %+v %v", groups, err)
+	}
+
+	// --older-than: nothing is that old.
+	if done, err := Erase(ctx, cfg, time.Now().Add(-time.Hour)); err != nil || done.Objects != 0 {
+		t.Fatalf("erase older than an hour: %+v %v", done, err)
+	}
+	done, err := Erase(ctx, cfg, time.Time{})
+	if err != nil || done.Objects != 2 {
+		t.Fatalf("erase: %+v %v", done, err)
+	}
+	var left []string
+	for o := range c.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Recursive: true}) {
+		left = append(left, o.Key)
+	}
+	slices.Sort(left)
+	want := slices.Clone(release)
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Fatalf("after erase the bucket holds\n%v\nwant exactly the release files\n%v", left, want)
+	}
+	// A restore after the erase drops the local copy too.
+	if got, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Packs != 0 {
+		t.Fatalf("restore after erase: %+v", got)
+	}
+	if _, err := os.Stat(restored); err == nil {
+		t.Fatal("the erased pack is still in the local folder")
+	}
+}
+
+// TestRestoreUnreachable: a server that cannot be reached is one warning.
+func TestRestoreUnreachable(t *testing.T) {
+	s, err := Open(publish.Config{Endpoint: "http://127.0.0.1:1", Bucket: "releases", AccessKey: "AKIDTEST", SecretKey: "not-a-real-secret", Region: "garage"}, "recipe-abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, warns := s.Restore(context.Background(), t.TempDir(), []string{"test", "check"})
+	if len(warns) != 1 || !strings.Contains(warns[0], "cannot reach 127.0.0.1:1") || !strings.Contains(warns[0], "building without it") || len(got) != 0 {
+		t.Fatalf("%+v %v", got, warns)
+	}
+}
