@@ -80,9 +80,24 @@ func openCompileCache(ctx context.Context, c *dagger.Client, e *env, o *options,
 	}
 	parts := pipeline.CachePartitions(st, p.Project, p.Targets)
 	start := time.Now()
-	restored, warns := store.Restore(ctx, dir, parts)
+	restored, warns, err := store.Restore(ctx, dir, parts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Compile cache: warning: %v: building without it\n", err)
+		return nil, nil
+	}
 	for _, w := range warns {
 		fmt.Fprintf(e.stderr, "Compile cache: warning: %s\n", w)
+	}
+	for _, r := range restored {
+		for _, key := range r.Corrupted {
+			// Removed in a trusted run, so that the pack this run makes
+			// can take its name; a read-only run only reports it.
+			if mode == trust.ReadWrite {
+				if err := store.Remove(ctx, key); err != nil {
+					fmt.Fprintf(e.stderr, "Compile cache: warning: %v\n", err)
+				}
+			}
+		}
 	}
 	packs := map[string]*dagger.Directory{}
 	var n, down int

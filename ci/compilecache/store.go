@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,13 +78,17 @@ type Restored struct {
 	Packs      int   // packs in S3 for the partition
 	Downloaded int   // of which downloaded now (the others were there)
 	Bytes      int64 // bytes downloaded
+	// Corrupted are the keys whose bytes are not the pack their name
+	// says: left out (see Remove).
+	Corrupted []string
 }
 
 // Restore makes dir/<partition>/ hold exactly the packs S3 holds for each
 // partition: it downloads the missing ones, verified against their name,
 // and removes local packs that S3 no longer has (erased). Only files named
-// like a pack are ever removed. Problems are warnings.
-func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (map[string]Restored, []string) {
+// like a pack are ever removed. A pack that cannot be had is a warning;
+// a listing that fails (the server is down or refuses) is the error.
+func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (map[string]Restored, []string, error) {
 	out := map[string]Restored{}
 	var warns []string
 	var mu sync.Mutex
@@ -97,7 +102,7 @@ func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (m
 	for i, part := range partitions {
 		objs, err := s.list(ctx, s.root+part+"/")
 		if err != nil {
-			return out, []string{fmt.Sprintf("compile cache: %v: building without it", err)}
+			return out, nil, err
 		}
 		listed[i] = objs
 	}
@@ -106,8 +111,7 @@ func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (m
 	for i, part := range partitions {
 		local := filepath.Join(dir, part)
 		if err := os.MkdirAll(local, 0o755); err != nil {
-			warn("compile cache: %v: building without it", err)
-			break
+			return out, nil, err
 		}
 		keep := map[string]bool{}
 		out[part] = Restored{}
@@ -129,7 +133,14 @@ func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (m
 			key, size := o.Key, o.Size
 			g.Go(func() error {
 				if err := s.download(gctx, key, dest); err != nil {
-					warn("compile cache: %v: left out", err)
+					warn("%v: left out", err)
+					if errors.Is(err, errCorrupted) {
+						mu.Lock()
+						r := out[part]
+						r.Corrupted = append(r.Corrupted, key)
+						out[part] = r
+						mu.Unlock()
+					}
 					return nil
 				}
 				mu.Lock()
@@ -150,7 +161,22 @@ func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (m
 	}
 	g.Wait()
 	sort.Strings(warns)
-	return out, warns
+	return out, warns, nil
+}
+
+// errCorrupted marks a pack whose bytes are not what its name says.
+var errCorrupted = errors.New("corrupted")
+
+// Remove deletes a pack key of this store (a corrupted one, so that a
+// good copy can take its name); a key outside the store is refused.
+func (s *Store) Remove(ctx context.Context, key string) error {
+	if !strings.HasPrefix(key, s.root) || !packName.MatchString(key[strings.LastIndex(key, "/")+1:]) {
+		return fmt.Errorf("refusing to remove %s: not a pack under %s", key, s.root)
+	}
+	if err := s.mc.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return publish.Explain(s.cfg, "remove", key, err)
+	}
+	return nil
 }
 
 // download fetches key into dest through a temporary file, and keeps it
@@ -176,7 +202,7 @@ func (s *Store) download(ctx context.Context, key, dest string) error {
 		return err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)) + ".tar"; got != filepath.Base(dest) {
-		return fmt.Errorf("%s is corrupted (its sha256 is %s)", key, strings.TrimSuffix(got, ".tar"))
+		return fmt.Errorf("%s is %w (its sha256 is %s)", key, errCorrupted, strings.TrimSuffix(got, ".tar"))
 	}
 	return os.Rename(tmp.Name(), dest)
 }

@@ -90,8 +90,8 @@ func TestSaveRestoreErase(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	got, warns := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu", "test"})
-	if len(warns) != 0 || got["x86_64-unknown-linux-gnu"].Downloaded != 1 || got["test"].Packs != 0 {
+	got, warns, err := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu", "test"})
+	if err != nil || len(warns) != 0 || got["x86_64-unknown-linux-gnu"].Downloaded != 1 || got["test"].Packs != 0 {
 		t.Fatalf("restore: %+v %v", got, warns)
 	}
 	data, _ := os.ReadFile(p)
@@ -101,7 +101,7 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatalf("restored pack differs: %v", err)
 	}
 	// Again: nothing to download.
-	if got, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Downloaded != 0 {
+	if got, _, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Downloaded != 0 {
 		t.Fatalf("second restore downloaded again: %+v", got)
 	}
 
@@ -109,14 +109,17 @@ func TestSaveRestoreErase(t *testing.T) {
 	bad := strings.Repeat("0", 64) + ".tar"
 	put(t, c, cfg.Bucket, "proj/_cache/sccache/recipe-abc/test/"+bad, "not the pack named")
 	fresh := t.TempDir()
-	got, warns = s.Restore(ctx, fresh, []string{"test"})
-	if len(warns) != 1 || !strings.Contains(warns[0], "corrupted") || got["test"].Downloaded != 0 {
-		t.Fatalf("corrupted pack: %+v %v", got, warns)
+	got, warns, err = s.Restore(ctx, fresh, []string{"test"})
+	if err != nil || len(warns) != 1 || !strings.Contains(warns[0], "corrupted") || got["test"].Downloaded != 0 || len(got["test"].Corrupted) != 1 {
+		t.Fatalf("corrupted pack: %+v %v %v", got, warns, err)
 	}
 	if _, err := os.Stat(filepath.Join(fresh, "test", bad)); err == nil {
 		t.Fatal("the corrupted pack was kept")
 	}
 
+	if err := s.Remove(ctx, "proj/index.html"); err == nil {
+		t.Fatal("Remove took a key outside the cache")
+	}
 	groups, err := Stats(ctx, cfg)
 	if err != nil || len(groups) != 2 || groups[0].Partition != "test" || groups[1].Partition != "x86_64-unknown-linux-gnu" || groups[1].Objects != 1 {
 		t.Fatalf("stats: %+v %v", groups, err)
@@ -141,7 +144,7 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatalf("after erase the bucket holds\n%v\nwant exactly the release files\n%v", left, want)
 	}
 	// A restore after the erase drops the local copy too.
-	if got, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Packs != 0 {
+	if got, _, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Packs != 0 {
 		t.Fatalf("restore after erase: %+v", got)
 	}
 	if _, err := os.Stat(restored); err == nil {
@@ -155,8 +158,8 @@ func TestRestoreUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, warns := s.Restore(context.Background(), t.TempDir(), []string{"test", "check"})
-	if len(warns) != 1 || !strings.Contains(warns[0], "cannot reach 127.0.0.1:1") || !strings.Contains(warns[0], "building without it") || len(got) != 0 {
-		t.Fatalf("%+v %v", got, warns)
+	got, warns, err := s.Restore(context.Background(), t.TempDir(), []string{"test", "check"})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach 127.0.0.1:1") || len(warns) != 0 || len(got) != 0 {
+		t.Fatalf("%+v %v %v", got, warns, err)
 	}
 }

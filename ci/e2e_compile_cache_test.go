@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/garage-release/garage-release/ci/testenv"
+)
+
+// cacheLine is a summary line of the compile cache for one stage.
+var cacheLine = regexp.MustCompile(`(?m)^  cache    (\S+(?: \S+)?)\s+(\d+) hits, (\d+) misses, (\d+) not cacheable`)
+
+// cacheFigures reads the summary's compile cache lines: stage -> hits,
+// misses.
+func cacheFigures(stderr string) map[string][2]int {
+	out := map[string][2]int{}
+	for _, m := range cacheLine.FindAllStringSubmatch(stderr, -1) {
+		h, _ := strconv.Atoi(m[2])
+		mi, _ := strconv.Atoi(m[3])
+		out[m[1]] = [2]int{h, mi}
+	}
+	return out
+}
+
+// bucketState maps every key of the bucket to its ETag.
+func bucketState(t *testing.T, c *minio.Client, bucket string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for o := range c.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		out[o.Key] = o.ETag
+	}
+	return out
+}
+
+// TestE2ECompileCache: a release of a multi-crate fixture with C code
+// writes the compile cache to the project's bucket; a release in a new
+// cache namespace with the toolchain pulled by digest and an empty host
+// (a fresh runner) hits for every library crate and gives the same
+// binaries; an unreachable server and a corrupted pack each give a
+// warning and the same binaries; a read-only run writes nothing; no
+// secret reaches the output; `cache erase` removes the cache and leaves
+// the release and its page as they were.
+func TestE2ECompileCache(t *testing.T) {
+	requireEngine(t)
+	s3env := testenv.S3(t)
+	registry := testenv.Registry(t)
+	bucket := testenv.NewBucket(t, s3env)
+	client := s3env.Client(t)
+	prefix := registry + "/cc-" + randomHex(t)
+	vars := map[string]string{"AWS_ACCESS_KEY_ID": s3env.AccessKey, "AWS_SECRET_ACCESS_KEY": s3env.SecretKey, "CI": ""}
+	s3 := []string{"--s3-endpoint", "http://" + s3env.Endpoint, "--s3-bucket", bucket, "--s3-region", s3env.Region}
+	base := append([]string{"release", "--tag", "v0.9.0", "--targets", "amd64,arm64", "--registry", prefix, "--registry-insecure"}, s3...)
+	release := func(name string, extra ...string) (dir, stderr string, sums []byte) {
+		t.Helper()
+		// Each run has a host of its own: no pack kept from another run.
+		t.Setenv("XDG_CACHE_HOME", t.TempDir())
+		dir = checkoutFixture(t, "cworkspace", nil)
+		args := append(append(append([]string{}, base...), "--cache-namespace", "e2e-cc-"+name+"-"+randomHex(t)), extra...)
+		code, _, stderr := runCLIEnv(t, dir, vars, args...)
+		if code != 0 {
+			t.Fatalf("%s: release exited %d", name, code)
+		}
+		return dir, stderr, readFile(t, filepath.Join(dir, "dist", "SHA256SUMS"))
+	}
+	cacheKeys := func() []string {
+		var keys []string
+		for k := range bucketState(t, client, bucket) {
+			if strings.HasPrefix(k, "_cache/") {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+
+	// A: writes the cache, and publishes (for the erase at the end).
+	dirA, a, sums := release("write", "--publish")
+	if !strings.Contains(a, "Compile cache: s3://"+bucket+"/_cache/sccache/recipe-") || !strings.Contains(a, "reads and writes") {
+		t.Fatalf("the first release did not use the compile cache")
+	}
+	if len(cacheKeys()) == 0 {
+		t.Fatal("the first release wrote no pack")
+	}
+	figA := cacheFigures(a)
+	if figA["build amd64"][1] == 0 {
+		t.Errorf("the first release compiled nothing through sccache: %v", figA)
+	}
+	searchTree(t, filepath.Join(dirA, "dist"), []string{s3env.SecretKey})
+	if strings.Contains(a, s3env.SecretKey) {
+		t.Error("the output shows the S3 secret key")
+	}
+
+	// B: a fresh runner: new namespace, toolchain pulled, packs from S3.
+	_, b, sumsB := release("fresh")
+	if !strings.Contains(b, "Toolchain: pulling "+prefix+"/cw-toolchain:recipe-") {
+		t.Errorf("the fresh runner did not pull the toolchain")
+	}
+	figB := cacheFigures(b)
+	for _, stage := range []string{"build amd64", "build arm64", "test"} {
+		f, ok := figB[stage]
+		if !ok || f[0] == 0 || f[1] != 0 {
+			t.Errorf("fresh runner, %s: %d hits, %d misses (want every library crate a hit): %v", stage, f[0], f[1], figB)
+		}
+	}
+	if !bytes.Equal(sums, sumsB) {
+		t.Errorf("binaries built from the cache differ:\n%s\n%s", sums, sumsB)
+	}
+
+	// C: the cache server cannot be reached: a warning, the same binaries.
+	var cArgs []string
+	for i, a := range base {
+		if i > 0 && base[i-1] == "--s3-endpoint" {
+			a = "http://127.0.0.1:1"
+		}
+		cArgs = append(cArgs, a)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dirC := checkoutFixture(t, "cworkspace", nil)
+	code, _, c := runCLIEnv(t, dirC, vars, append(append([]string{}, cArgs...), "--cache-namespace", "e2e-cc-down-"+randomHex(t))...)
+	if code != 0 || !strings.Contains(c, "Compile cache: warning: ") || !strings.Contains(c, "cannot reach 127.0.0.1:1") || !strings.Contains(c, "building without it") {
+		t.Errorf("unreachable cache: exit %d, no warning", code)
+	}
+	if sumsC := readFile(t, filepath.Join(dirC, "dist", "SHA256SUMS")); !bytes.Equal(sums, sumsC) {
+		t.Errorf("binaries built without a reachable cache differ:\n%s\n%s", sums, sumsC)
+	}
+
+	// D: a corrupted pack: a warning, that stage compiles, same binaries.
+	var corrupted string
+	for _, k := range cacheKeys() {
+		if strings.Contains(k, "/x86_64-unknown-linux-gnu/") {
+			corrupted = k
+			break
+		}
+	}
+	if corrupted == "" {
+		t.Fatal("no pack for x86_64")
+	}
+	garbage := "not a pack"
+	if _, err := client.PutObject(context.Background(), bucket, corrupted, strings.NewReader(garbage), int64(len(garbage)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, d, sumsD := release("corrupt")
+	if !strings.Contains(d, "is corrupted") {
+		t.Errorf("a corrupted pack gave no warning")
+	}
+	if f := cacheFigures(d)["build amd64"]; f[1] == 0 {
+		t.Errorf("with its pack corrupted, build amd64 had no miss: %v", f)
+	}
+	if !bytes.Equal(sums, sumsD) {
+		t.Errorf("binaries built beside a corrupted pack differ:\n%s\n%s", sums, sumsD)
+	}
+	// The trusted run removed the corrupted pack and uploaded its own
+	// (sccache's entries are not byte-stable, so under another name).
+	state := bucketState(t, client, bucket)
+	if _, ok := state[corrupted]; ok {
+		t.Errorf("the corrupted pack is still there")
+	}
+	var x86 int
+	for k := range state {
+		if strings.Contains(k, "_cache/sccache/") && strings.Contains(k, "/x86_64-unknown-linux-gnu/") {
+			body := readObject(t, client, bucket, k)
+			if sum := sha256.Sum256([]byte(body)); !strings.HasSuffix(k, hex.EncodeToString(sum[:])+".tar") {
+				t.Errorf("%s does not hold the pack its name says", k)
+			}
+			x86++
+		}
+	}
+	if x86 == 0 {
+		t.Error("no pack for x86_64 after the corrupted one was replaced")
+	}
+
+	// E: read-only (a pull request): reads, writes nothing.
+	before := bucketState(t, client, bucket)
+	_, e, sumsE := release("readonly", "--cache", "read-only")
+	if !strings.Contains(e, "reads only (--cache read-only)") {
+		t.Errorf("the read-only run did not say so")
+	}
+	if f := cacheFigures(e)["build arm64"]; f[0] == 0 {
+		t.Errorf("read-only run, build arm64: no hit: %v", f)
+	}
+	if after := bucketState(t, client, bucket); len(after) != len(before) {
+		t.Errorf("a read-only run wrote to the bucket: %d objects before, %d after", len(before), len(after))
+	}
+	if !bytes.Equal(sums, sumsE) {
+		t.Errorf("read-only binaries differ")
+	}
+
+	// cache erase: the cache goes, every release file and the page stay.
+	releaseFiles := map[string]string{}
+	for k, v := range bucketState(t, client, bucket) {
+		if !strings.HasPrefix(k, "_cache/") {
+			releaseFiles[k] = v
+		}
+	}
+	if _, ok := releaseFiles["_releases.html"]; !ok {
+		t.Fatalf("the published release has no page: %v", releaseFiles)
+	}
+	code, out, _ := runCLIEnv(t, t.TempDir(), vars, append([]string{"cache", "erase"}, s3...)...)
+	if code != 0 || !strings.Contains(out, "Nothing was removed: add --yes") || len(cacheKeys()) == 0 {
+		t.Fatalf("erase without --yes: exit %d, %s", code, out)
+	}
+	code, out, _ = runCLIEnv(t, t.TempDir(), vars, append([]string{"cache", "erase", "--yes"}, s3...)...)
+	if code != 0 || !strings.Contains(out, "Release files are untouched") {
+		t.Fatalf("erase: exit %d, %s", code, out)
+	}
+	after := bucketState(t, client, bucket)
+	if len(cacheKeys()) != 0 || len(after) != len(releaseFiles) {
+		t.Errorf("after erase: %d cache objects, %d objects, want %d release files", len(cacheKeys()), len(after), len(releaseFiles))
+	}
+	for k, v := range releaseFiles {
+		if after[k] != v {
+			t.Errorf("erase changed %s", k)
+		}
+	}
+}
