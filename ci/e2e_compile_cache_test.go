@@ -62,12 +62,23 @@ func TestE2ECompileCache(t *testing.T) {
 	vars := map[string]string{"AWS_ACCESS_KEY_ID": s3env.AccessKey, "AWS_SECRET_ACCESS_KEY": s3env.SecretKey, "CI": ""}
 	s3 := []string{"--s3-endpoint", "http://" + s3env.Endpoint, "--s3-bucket", bucket, "--s3-region", s3env.Region}
 	base := append([]string{"release", "--tag", "v0.9.0", "--targets", "amd64,arm64", "--registry", prefix, "--registry-insecure"}, s3...)
+	releaseIn := func(dir, ns string, extra ...string) (string, []byte) {
+		t.Helper()
+		args := append(append(append([]string{}, base...), "--cache-namespace", ns), extra...)
+		code, _, stderr := runCLIEnv(t, dir, vars, args...)
+		if code != 0 {
+			t.Fatalf("%s: release exited %d", ns, code)
+		}
+		return stderr, readFile(t, filepath.Join(dir, "dist", "SHA256SUMS"))
+	}
+	var lastNS string
 	release := func(name string, extra ...string) (dir, stderr string, sums []byte) {
 		t.Helper()
+		lastNS = "e2e-cc-" + name + "-" + randomHex(t)
 		// Each run has a host of its own: no pack kept from another run.
 		t.Setenv("XDG_CACHE_HOME", t.TempDir())
 		dir = checkoutFixture(t, "cworkspace", nil)
-		args := append(append(append([]string{}, base...), "--cache-namespace", "e2e-cc-"+name+"-"+randomHex(t)), extra...)
+		args := append(append(append([]string{}, base...), "--cache-namespace", lastNS), extra...)
 		code, _, stderr := runCLIEnv(t, dir, vars, args...)
 		if code != 0 {
 			t.Fatalf("%s: release exited %d", name, code)
@@ -102,7 +113,7 @@ func TestE2ECompileCache(t *testing.T) {
 	}
 
 	// B: a fresh runner: new namespace, toolchain pulled, packs from S3.
-	_, b, sumsB := release("fresh")
+	dirB, b, sumsB := release("fresh")
 	if !strings.Contains(b, "Toolchain: pulling "+prefix+"/cw-toolchain:recipe-") {
 		t.Errorf("the fresh runner did not pull the toolchain")
 	}
@@ -115,6 +126,22 @@ func TestE2ECompileCache(t *testing.T) {
 	}
 	if !bytes.Equal(sums, sumsB) {
 		t.Errorf("binaries built from the cache differ:\n%s\n%s", sums, sumsB)
+	}
+	// An edit, then its revert, on that runner: the revert is served from
+	// the cache (S3's entries and the edit's own) and must give the
+	// original bytes.
+	nsB := lastNS
+	lib := filepath.Join(dirB, "crates", "core", "src", "lib.rs")
+	orig := readFile(t, lib)
+	writeTestFile(t, lib, append(append([]byte{}, orig...), []byte("\n/// Added by the test.\npub fn added() -> u32 { 7 }\n")...))
+	edited, _ := releaseIn(dirB, nsB)
+	if f := cacheFigures(edited)["build amd64"]; f[1] == 0 {
+		t.Errorf("the edit compiled nothing anew: %v", f)
+	}
+	writeTestFile(t, lib, orig)
+	reverted, sumsR := releaseIn(dirB, nsB)
+	if !bytes.Equal(sums, sumsR) {
+		t.Errorf("after an edit and its revert the binaries differ from the cold build:\n%s\n%s\n%s", sums, sumsR, reverted)
 	}
 
 	// C: the cache server cannot be reached: a warning, the same binaries.
