@@ -9,21 +9,28 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"dagger.io/dagger"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
+	"github.com/garage-release/garage-release/ci/pipeline"
+	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/target"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -41,13 +48,16 @@ func benchCommands() []command {
 		},
 		{
 			name:    "bench",
-			summary: "measure cold, warm, incremental and one-at-a-time releases; print a table (--json)",
+			summary: "measure cold, warm, incremental and one-at-a-time releases, or build beside plain cargo (--floor); print a table (--json)",
 			flags: func(fs *pflag.FlagSet, o *options) {
 				fs.StringVar(&o.source, "source", "", "the Rust project to measure (default: the bundled example)")
 				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
 				fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
-				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF")
+				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF; with --floor, the toolchain the fresh runner pulls")
 				fs.BoolVar(&o.failFast, "fail-fast", false, "measure only how soon a release reports a planted clippy error, against clippy alone (fresh cache volumes, the toolchain as it is)")
+				fs.BoolVar(&benchFloor, "floor", false, "measure 'build' instead of releases: plain cargo in the toolchain container (the floor) and 'build', cold, after a one-line edit and with no change; "+
+					"given an S3 bucket (S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and --toolchain-ref or REGISTRY (pushed to <REGISTRY>/"+benchToolchainRepo+":bench), also a fresh runner: new cache namespace, toolchain pulled, compile cache from S3")
+				targetsFlag(fs, o)
 			},
 			run: runBench,
 		},
@@ -71,6 +81,68 @@ func runEngine(ctx context.Context, e *env, o *options) error {
 	return nil
 }
 
+// benchFloor is bench --floor. The options struct (options.go) is shared
+// by every command and has no field for it; pflag resets it to false each
+// time bench's flags are registered, so it never outlives one command line.
+var benchFloor bool
+
+// benchJob is what bench reads from its flags and the environment.
+type benchJob struct {
+	Source         string // the project measured, as the report names it
+	Runs           int
+	JSON, FailFast bool
+	Floor          bool
+	Targets        []string // --targets: given to every measured command ("" the project's)
+	// ToolchainRef is --toolchain-ref, else, with --floor, a ref under
+	// REGISTRY. Only --floor reads REGISTRY: the other modes would push to
+	// a publishing registry the user did not name for the bench.
+	ToolchainRef string
+	// S3 says where the fresh runner's compile cache goes, with --floor
+	// ("" none); the releases see the environment as it is.
+	S3 string
+}
+
+// benchToolchainRepo is the repository under REGISTRY the floor bench
+// pushes the toolchain to, for the fresh runner to pull.
+const benchToolchainRepo = "garage-release-bench-toolchain"
+
+func (o *options) benchJob(e *env, source string) (benchJob, error) {
+	job := benchJob{Source: source, Runs: o.runs, JSON: o.json, FailFast: o.failFast, Floor: benchFloor, Targets: o.targets, ToolchainRef: o.pushRef}
+	if len(o.targets) > 0 {
+		if _, err := target.Parse(o.targets); err != nil {
+			return job, usagef("--targets: %v", err)
+		}
+	}
+	if job.FailFast && job.Floor {
+		return job, usagef("--fail-fast and --floor measure different things: give one")
+	}
+	if !job.Floor {
+		return job, nil
+	}
+	if registry := e.getenv("REGISTRY"); job.ToolchainRef == "" && registry != "" {
+		job.ToolchainRef = strings.TrimSuffix(registry, "/") + "/" + benchToolchainRepo + ":bench"
+	}
+	if ep, b := e.getenv("S3_ENDPOINT"), e.getenv("S3_BUCKET"); ep != "" && b != "" {
+		job.S3 = b + " at " + ep
+	}
+	return job, nil
+}
+
+// freshSkipped says why the fresh-runner rows cannot run, "" when they can.
+func (j benchJob) freshSkipped() string {
+	var missing []string
+	if j.S3 == "" {
+		missing = append(missing, "S3 bucket for the compile cache (S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	}
+	if j.ToolchainRef == "" {
+		missing = append(missing, "registry to push the toolchain to (REGISTRY or --toolchain-ref)")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "fresh-runner rows skipped: no " + strings.Join(missing, " and no ")
+}
+
 // benchRun is one timed run of the program.
 type benchRun struct {
 	Wall   time.Duration            `json:"wall"`
@@ -80,6 +152,14 @@ type benchRun struct {
 	// BuildCPU is the machine's busy CPU time during the builds (local
 	// engine only; 0 when /proc/stat is unreadable).
 	BuildCPU time.Duration `json:"buildCPU"`
+	// Before is the time until the first stage line (connecting, reading
+	// the project, restoring the compile cache); After is the time from
+	// the last stage's end to the exit (exporting dist/, uploading packs).
+	Before time.Duration `json:"beforeStages"`
+	After  time.Duration `json:"afterStages"`
+	// Notes are the program's lines about the caches (compile cache,
+	// toolchain, sccache's hits), to see what a run was served from.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // benchFigure is the median of several runs.
@@ -91,6 +171,17 @@ type benchFigure struct {
 	StageSum  float64    `json:"stageSumSeconds"`
 	BuildWall float64    `json:"buildWallSeconds"`
 	BuildCPU  float64    `json:"buildCPUSeconds"`
+	Before    float64    `json:"beforeStagesSeconds"`
+	After     float64    `json:"afterStagesSeconds"`
+}
+
+// benchTarget is one figure against a target of the speed issue.
+type benchTarget struct {
+	What  string  `json:"what"`
+	Value float64 `json:"value"`
+	Limit float64 `json:"limit"`
+	Unit  string  `json:"unit"` // "x" (a ratio) or "s"
+	Met   bool    `json:"met"`
 }
 
 type benchReport struct {
@@ -99,6 +190,8 @@ type benchReport struct {
 	Source  string        `json:"source"`
 	Runs    int           `json:"runs"`
 	Figures []benchFigure `json:"figures"`
+	Targets []benchTarget `json:"targets,omitempty"`
+	Notes   []string      `json:"notes,omitempty"`
 }
 
 func runBench(ctx context.Context, e *env, o *options) error {
@@ -118,6 +211,10 @@ func runBench(ctx context.Context, e *env, o *options) error {
 		return err
 	}
 	defer ws.cleanup()
+	job, err := o.benchJob(e, ws.shown)
+	if err != nil {
+		return err
+	}
 	src := ws.src
 	edit, err := firstRustFile(src)
 	if err != nil {
@@ -129,20 +226,23 @@ func runBench(ctx context.Context, e *env, o *options) error {
 	if ws.commit != "" {
 		common = append(common, "--commit", ws.commit)
 	}
+	if len(job.Targets) > 0 {
+		common = append(common, "--targets", strings.Join(job.Targets, ","))
+	}
 	release := func(extra ...string) []string {
 		return append(append([]string{"release"}, common...), extra...)
 	}
 	rep := benchReport{Machine: machineName(), Cores: runtime.NumCPU(), Source: ws.shown, Runs: o.runs}
 	progress := func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) }
 
-	if !o.failFast {
-		figs, err := benchReleases(ctx, self, src, edit, o, release, progress)
-		if err != nil {
+	switch {
+	case job.Floor:
+		b := &floorBench{e: e, o: o, job: job, self: self, ws: ws, edit: edit, progress: progress,
+			build: func(extra ...string) []string { return append(append([]string{"build"}, common...), extra...) }}
+		if err := b.run(ctx, &rep); err != nil {
 			return err
 		}
-		rep.Figures = figs
-	}
-	if o.failFast {
+	case job.FailFast:
 		alone := benchFigure{Name: "clippy alone (check --checks clippy)"}
 		planted := benchFigure{Name: "release, planted clippy error: to failure"}
 		overlap := benchFigure{Name: "the same, checks overlapping the builds (--cores 64)"}
@@ -152,8 +252,7 @@ func runBench(ctx context.Context, e *env, o *options) error {
 			progress("run %d/%d: clippy alone, fresh cache volumes", i, o.runs)
 			ns := "bench-" + randomID()
 			r, err := withPlant(edit, plantedLint(false), func() (benchRun, error) {
-				// check takes no --out: common without --source and --out.
-				return timeProgram(ctx, self, src, append([]string{"check", "--source", src, "--checks", "clippy", "--cache-namespace", ns}, common[4:]...)...)
+				return timeProgram(ctx, self, src, clippyAloneArgs(src, ns)...)
 			})
 			if err != nil {
 				return err
@@ -175,6 +274,12 @@ func runBench(ctx context.Context, e *env, o *options) error {
 			overlap.Runs = append(overlap.Runs, r)
 		}
 		rep.Figures = append(rep.Figures, summarize(alone), summarize(planted), summarize(overlap))
+	default:
+		figs, err := benchReleases(ctx, self, src, edit, o, release, progress)
+		if err != nil {
+			return err
+		}
+		rep.Figures = figs
 	}
 	if o.json {
 		// The table still goes to stderr, for the person watching.
@@ -188,7 +293,7 @@ func runBench(ctx context.Context, e *env, o *options) error {
 // benchReleases measures cold, warm, incremental and one-at-a-time
 // releases (and, with --toolchain-ref, the toolchain image).
 func benchReleases(ctx context.Context, self, src, edit string, o *options, release func(...string) []string, progress func(string, ...any)) ([]benchFigure, error) {
-	baseline := benchFigure{Name: "connect + one query"}
+	baseline := benchFigure{Name: figConnect}
 	cold := benchFigure{Name: "cold release"}
 	warm := benchFigure{Name: "warm release (no change)"}
 	incr := benchFigure{Name: "incremental (one .rs edited)"}
@@ -242,6 +347,414 @@ func benchReleases(ctx context.Context, self, src, edit string, o *options, rele
 		figs = append(figs, summarize(push), summarize(pull))
 	}
 	return figs, nil
+}
+
+// Figure names: the floor bench's, and the connect row every mode has.
+const (
+	figConnect   = "connect + one query"
+	figFloorCold = "floor: plain cargo, cold"
+	figFloorEdit = "floor: plain cargo, one-line edit"
+	figWarmCold  = "build, warm engine: cold (new namespace)"
+	figWarmSame  = "build, warm engine: no change"
+	figWarmEdit  = "build, warm engine: one-line edit"
+	figPush      = "toolchain --publish (push)"
+	figFreshFill = "build, fresh runner: first (fills S3)"
+	figFreshEdit = "build, fresh runner: one-line edit"
+	figFreshSame = "build, fresh runner: no change"
+)
+
+// floorBench measures `build` beside its floor, the same cargo commands in
+// the plain toolchain container, so that every ratio is taken in one run,
+// on one machine in one state.
+type floorBench struct {
+	e        *env
+	o        *options
+	job      benchJob
+	self     string
+	ws       *benchWorkspace
+	edit     string
+	progress func(string, ...any)
+	build    func(extra ...string) []string
+}
+
+func (b *floorBench) run(ctx context.Context, rep *benchReport) error {
+	fl, err := b.newFloor(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeClient(fl.c)
+	skip := b.job.freshSkipped()
+	runs := map[string][]benchRun{}
+	add := func(name string, r benchRun) {
+		runs[name] = append(runs[name], r)
+		b.progress("  %s: %.2f s", name, r.Wall.Seconds())
+	}
+	// The warm-engine rows compile without the compile cache, as the floor
+	// does: an S3 bucket in the environment must not serve them.
+	warmEnv := benchEnv(os.Environ(), nil, "S3_ENDPOINT", "S3_BUCKET")
+	volumes := 0
+	n := b.job.Runs
+	for i := 1; i <= n; i++ {
+		r, err := timeProgram(ctx, b.self, b.ws.src, "engine")
+		if err != nil {
+			return err
+		}
+		add(figConnect, r)
+		id := randomID()
+		b.progress("run %d/%d: floor, cold: plain cargo, the %d targets at once, each on an empty target directory", i, n, len(fl.targets))
+		if r, err = fl.run(ctx, id); err != nil {
+			return err
+		}
+		add(figFloorCold, r)
+		b.progress("run %d/%d: floor, one-line edit of %s", i, n, b.edit)
+		if r, err = withEdit(b.edit, func() (benchRun, error) { return fl.run(ctx, id) }); err != nil {
+			return err
+		}
+		add(figFloorEdit, r)
+		ns := "bench-" + randomID()
+		args := b.build("--cache-namespace", ns)
+		volumes++
+		b.progress("run %d/%d: build, warm engine, cold (cache namespace %s, the toolchain in the engine)", i, n, ns)
+		if r, err = timeProgramEnv(ctx, b.self, b.ws.src, warmEnv, args...); err != nil {
+			return err
+		}
+		add(figWarmCold, r)
+		b.progress("run %d/%d: build, warm engine, no change", i, n)
+		if r, err = timeProgramEnv(ctx, b.self, b.ws.src, warmEnv, args...); err != nil {
+			return err
+		}
+		add(figWarmSame, r)
+		b.progress("run %d/%d: build, warm engine, one-line edit", i, n)
+		if r, err = withEdit(b.edit, func() (benchRun, error) { return timeProgramEnv(ctx, b.self, b.ws.src, warmEnv, args...) }); err != nil {
+			return err
+		}
+		add(figWarmEdit, r)
+		if skip != "" {
+			continue
+		}
+		prefix, err := b.freshRunner(ctx, i, &volumes, add)
+		if err != nil {
+			return err
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("run %d's compile cache stays in S3 under the prefix %s ('cache erase --s3-prefix %s --yes' removes it)", i, prefix, prefix))
+	}
+	for _, name := range []string{figConnect, figFloorCold, figFloorEdit, figWarmCold, figWarmSame, figWarmEdit, figPush, figFreshFill, figFreshEdit, figFreshSame} {
+		if len(runs[name]) > 0 {
+			rep.Figures = append(rep.Figures, summarize(benchFigure{Name: name, Runs: runs[name]}))
+		}
+	}
+	rep.Targets = floorTargets(rep.Figures)
+	if skip != "" {
+		rep.Notes = append(rep.Notes, skip)
+	} else {
+		by := figuresByName(rep.Figures)
+		rep.Notes = append(rep.Notes,
+			fmt.Sprintf("the fresh runner pulled %s; the engine already held its layers (it pushed them), so the pull is faster than on a really new machine", b.job.ToolchainRef),
+			fmt.Sprintf("the fresh runner's first run (filling S3) took %.2fx the warm-engine cold build", ratio(by[figFreshFill].Wall, by[figWarmCold].Wall)))
+	}
+	rep.Notes = append(rep.Notes,
+		"cold is the warm engine's cold build: the toolchain already built; a runner that must also build it (or pull it from far) takes longer, so the ratios against cold are the strictest",
+		"the floor runs the targets' builds at once, as build does, each on its own target directory; its clock starts once the source is in the engine and the toolchain built",
+		fmt.Sprintf("the runs left %d sets of cache volumes (namespaces bench-*, bench-floor-*) on the engine; being least recently used, they are the first its garbage collector evicts", volumes+n))
+	return nil
+}
+
+// freshRunner measures what a new CI runner does with the caches that
+// follow the project: the toolchain pushed, a first build filling the
+// compile cache, then builds in new cache namespaces (nothing of the
+// engine's) with a host cache folder of their own (nothing of this
+// machine's), after a one-line edit and with no change.
+func (b *floorBench) freshRunner(ctx context.Context, i int, volumes *int, add func(string, benchRun)) (prefix string, err error) {
+	n := b.job.Runs
+	ref := b.job.ToolchainRef
+	b.progress("run %d/%d: toolchain --publish %s", i, n, ref)
+	r, err := timeProgram(ctx, b.self, b.ws.src, "toolchain", "--publish", ref)
+	if err != nil {
+		return "", err
+	}
+	add(figPush, r)
+	// A prefix of this run's own: the first run starts from an empty
+	// compile cache whatever earlier benches left in the bucket.
+	prefix = b.e.getenv("S3_PREFIX") + "garage-release-bench-" + randomID() + "/"
+	runner := func(name, what string) (benchRun, error) {
+		host, err := os.MkdirTemp(b.ws.dir, "host-cache-")
+		if err != nil {
+			return benchRun{}, err
+		}
+		// The restored packs take as much disk as the compile cache:
+		// gone once the run is measured.
+		defer os.RemoveAll(host)
+		ns := "bench-" + randomID()
+		*volumes++
+		b.progress("run %d/%d: build, fresh runner, %s (cache namespace %s, S3 prefix %s)", i, n, what, ns, prefix)
+		env := benchEnv(os.Environ(), map[string]string{"S3_PREFIX": prefix, "XDG_CACHE_HOME": host})
+		r, err := timeProgramEnv(ctx, b.self, b.ws.src, env, b.build("--cache-namespace", ns, "--toolchain-image", ref)...)
+		if err != nil {
+			return r, err
+		}
+		for _, l := range r.Notes {
+			b.progress("  %s", l)
+		}
+		if err := compileCacheUsed(name, r); err != nil {
+			return r, err
+		}
+		add(name, r)
+		return r, nil
+	}
+	if _, err = runner(figFreshFill, "first run, filling the compile cache"); err != nil {
+		return prefix, err
+	}
+	if _, err = withEdit(b.edit, func() (benchRun, error) { return runner(figFreshEdit, "one-line edit") }); err != nil {
+		return prefix, err
+	}
+	_, err = runner(figFreshSame, "no change")
+	return prefix, err
+}
+
+var (
+	restoredLine = regexp.MustCompile(`^Compile cache: .*; (\d+) packs, (\d+) downloaded`)
+	wroteLine    = regexp.MustCompile(`^Compile cache: wrote (\d+) packs`)
+)
+
+// compileCacheUsed checks that a fresh-runner run really went through the
+// compile cache: the first must write packs, the others restore them.
+// Otherwise the row would measure something else under its name.
+func compileCacheUsed(name string, r benchRun) error {
+	restored, wrote := -1, -1
+	for _, l := range r.Notes {
+		if m := restoredLine.FindStringSubmatch(l); m != nil {
+			restored, _ = strconv.Atoi(m[1])
+		}
+		if m := wroteLine.FindStringSubmatch(l); m != nil {
+			wrote, _ = strconv.Atoi(m[1])
+		}
+	}
+	switch {
+	case restored < 0:
+		return fmt.Errorf("%s: build did not use the compile cache:\n%s", name, strings.Join(r.Notes, "\n"))
+	case name == figFreshFill && wrote < 1:
+		return fmt.Errorf("%s: build wrote no packs to S3:\n%s", name, strings.Join(r.Notes, "\n"))
+	case name != figFreshFill && restored < 1:
+		return fmt.Errorf("%s: build restored no packs from S3:\n%s", name, strings.Join(r.Notes, "\n"))
+	}
+	return nil
+}
+
+func figuresByName(figs []benchFigure) map[string]benchFigure {
+	m := map[string]benchFigure{}
+	for _, f := range figs {
+		m[f.Name] = f
+	}
+	return m
+}
+
+// floorTargets are the floor bench's figures against the speed issue's
+// targets; a target whose rows did not run is left out.
+func floorTargets(figs []benchFigure) []benchTarget {
+	by := figuresByName(figs)
+	var out []benchTarget
+	have := func(names ...string) bool {
+		for _, n := range names {
+			if by[n].Wall == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	x := func(what, a, b string, limit float64) {
+		if have(a, b) {
+			v := ratio(by[a].Wall, by[b].Wall)
+			out = append(out, benchTarget{What: what, Value: v, Limit: limit, Unit: "x", Met: v <= limit})
+		}
+	}
+	overConnect := func(what, a string) {
+		if have(a, figConnect) {
+			v := by[a].Wall - by[figConnect].Wall
+			out = append(out, benchTarget{What: what, Value: v, Limit: 1, Unit: "s", Met: v < 1})
+		}
+	}
+	x("warm engine, cold / floor, cold", figWarmCold, figFloorCold, 1.1)
+	x("warm engine, one-line edit / floor, one-line edit", figWarmEdit, figFloorEdit, 1.1)
+	overConnect("warm engine, no change, over connect", figWarmSame)
+	x("fresh runner, one-line edit / warm engine, one-line edit", figFreshEdit, figWarmEdit, 1.5)
+	x("fresh runner, one-line edit / cold", figFreshEdit, figWarmCold, 0.4)
+	overConnect("fresh runner, no change, over connect", figFreshSame)
+	return out
+}
+
+// floor runs the build stage's cargo commands in the plain toolchain
+// container: no wrapper, no freshness repair, no log or progress files, no
+// compile cache. It is what `build` could take at best.
+type floor struct {
+	c         *dagger.Client
+	src, out  string
+	edit      string // the file the edit runs change
+	settings  project.Settings
+	targets   []target.Target
+	toolchain *dagger.Container
+	version   string
+	epoch     string
+}
+
+func (b *floorBench) newFloor(ctx context.Context) (*floor, error) {
+	s, err := project.Load(b.ws.src)
+	if err != nil {
+		return nil, err
+	}
+	names := b.job.Targets
+	if len(names) == 0 {
+		names = s.Targets
+	}
+	ts, err := target.Parse(names)
+	if err != nil {
+		return nil, err
+	}
+	info, err := version.Detect(version.Options{Tag: benchTag, Commit: b.ws.commit, Getenv: b.e.getenv, Dir: b.ws.src})
+	if err != nil {
+		return nil, err
+	}
+	// What build sets: the caller's SOURCE_DATE_EPOCH, else the commit's
+	// time, which the copy (no .git) cannot give: 0.
+	epoch := "0"
+	if v, ok := envEpoch(b.e); ok {
+		epoch = fmt.Sprint(v)
+	}
+	c, err := connect(ctx, b.e, b.o)
+	if err != nil {
+		return nil, err
+	}
+	// The pipeline's toolchain for these targets and build packages: the
+	// build rows then find it in the engine, as a warm engine has it.
+	tc := pipeline.Toolchain(c, pipeline.ToolchainConfig{BaseImage: pipeline.DefaultBaseImage, BuildPackages: s.BuildPackages, Targets: ts})
+	b.progress("the toolchain (built once per recipe, then cached by the engine)")
+	if tc, err = tc.Sync(ctx); err != nil {
+		closeClient(c)
+		return nil, fmt.Errorf("floor: the toolchain: %s", pipeline.Describe(err))
+	}
+	return &floor{c: c, src: b.ws.src, out: b.ws.out, edit: b.edit, settings: s, targets: ts, toolchain: tc, version: info.Version, epoch: epoch}, nil
+}
+
+// cargoArgs are the release build's package and feature flags, as the
+// pipeline passes them.
+func (f *floor) cargoArgs() []string {
+	var args []string
+	if f.settings.Locked {
+		args = append(args, "--locked")
+	}
+	if f.settings.Package != "" {
+		args = append(args, "--package", f.settings.Package)
+	}
+	if len(f.settings.Features) > 0 {
+		args = append(args, "--features", strings.Join(f.settings.Features, ","))
+	}
+	return args
+}
+
+// run builds every target at once, each on the target directory of volume
+// series id (empty the first time), and times the cargo commands alone.
+func (f *floor) run(ctx context.Context, id string) (benchRun, error) {
+	// The same upload as build's, so that cargo sees the same tree.
+	up, err := project.Upload(f.src, f.settings, f.out)
+	if err != nil {
+		return benchRun{}, err
+	}
+	// NoCache: within one session the engine would otherwise hand back the
+	// first upload, and the edit run would rebuild nothing.
+	src := f.c.Host().Directory(f.src, dagger.HostDirectoryOpts{Exclude: up.Exclude, Gitignore: true, NoCache: true})
+	if len(up.Needed) > 0 {
+		src = src.WithDirectory(".", f.c.Host().Directory(f.src, dagger.HostDirectoryOpts{Include: up.Patterns(), Exclude: up.Exclude, NoCache: true}))
+	}
+	// In the engine before the clock starts: the floor is cargo's time.
+	if src, err = src.Sync(ctx); err != nil {
+		return benchRun{}, fmt.Errorf("floor: upload: %s", pipeline.Describe(err))
+	}
+	if err := f.sameAsDisk(ctx, src); err != nil {
+		return benchRun{}, err
+	}
+	vol := func(name string) *dagger.CacheVolume { return f.c.CacheVolume("bench-floor-" + id + "-" + name) }
+	base := f.toolchain.
+		WithMountedCache("/cargo/registry", vol("cargo-registry")).
+		WithMountedCache("/cargo/git", vol("cargo-git")).
+		WithEnvVariable("CARGO_HOME", "/cargo").
+		WithMountedDirectory("/src", src).
+		WithWorkdir("/src").
+		WithEnvVariable("CARGO_TERM_COLOR", "never").
+		// The engine caches an exec by its inputs, not by its volumes'
+		// names: without this a second bench would get the first's result.
+		WithEnvVariable("GARAGE_RELEASE_BENCH_FLOOR", id)
+	start, cpu := time.Now(), readCPU()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range f.targets {
+		args := append([]string{"cargo", "build", "--release", "--target", t.Triple, "--bin", f.settings.Binary}, f.cargoArgs()...)
+		ctr := base.
+			WithMountedCache("/target", vol("target-"+t.Triple)).
+			WithEnvVariable("CARGO_TARGET_DIR", "/target").
+			WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_LINKER", t.Linker).
+			WithEnvVariable("CARGO_TARGET_"+t.EnvTriple()+"_RUSTFLAGS", pipeline.ReleaseRustFlags).
+			WithEnvVariable("PKG_CONFIG_ALL_STATIC", "1").
+			WithEnvVariable("GIT_VERSION", f.version).
+			WithEnvVariable("SOURCE_DATE_EPOCH", f.epoch).
+			WithExec(args)
+		g.Go(func() error {
+			out, err := ctr.Stderr(gctx)
+			if err != nil {
+				return fmt.Errorf("floor, %s: %s", t.Name, pipeline.Describe(err))
+			}
+			// A floor that compiled nothing would make every ratio look bad.
+			if !strings.Contains(out, "Compiling ") {
+				return fmt.Errorf("floor, %s: cargo compiled nothing (it did not see the edit?):\n%s", t.Name, lastLines(out, 10))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return benchRun{}, err
+	}
+	wall := time.Since(start)
+	return benchRun{Wall: wall, Stages: map[string]time.Duration{}, BuildWall: wall, BuildCPU: readCPU().busy - cpu.busy}, nil
+}
+
+// sameAsDisk checks that the engine's copy of the edited file is the one
+// on disk: a stale upload would time a build that compiles nothing.
+func (f *floor) sameAsDisk(ctx context.Context, src *dagger.Directory) error {
+	rel, err := filepath.Rel(f.src, f.edit)
+	if err != nil {
+		return err
+	}
+	want, err := os.ReadFile(f.edit)
+	if err != nil {
+		return err
+	}
+	got, err := src.File(filepath.ToSlash(rel)).Contents(ctx)
+	if err != nil {
+		return fmt.Errorf("floor: reading %s back: %s", rel, pipeline.Describe(err))
+	}
+	if got != string(want) {
+		return fmt.Errorf("floor: the engine's %s is not the file on disk: the upload is stale", rel)
+	}
+	return nil
+}
+
+// benchEnv is environ without the variables named in drop, with set added.
+func benchEnv(environ []string, set map[string]string, drop ...string) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; ok || slices.Contains(drop, k) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+// clippyAloneArgs run clippy alone: check builds nothing to version or
+// export, so it takes no --tag, --commit, --out or --targets.
+func clippyAloneArgs(src, namespace string) []string {
+	return []string{"check", "--source", src, "--checks", "clippy", "--cache-namespace", namespace}
 }
 
 // benchTag is the version every measured release is built as.
@@ -516,8 +1029,19 @@ var progressLine = regexp.MustCompile(`^\[\s*([\d.]+)s\] (start|ok)\s+(\S+)(?: (
 // stages' times from its progress lines and the machine's CPU time during
 // the builds.
 func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRun, error) {
+	return timeProgramEnv(ctx, self, dir, nil, args...)
+}
+
+// noteLine matches what a run says about the caches: the compile cache and
+// toolchain lines, and the summary's sccache figures and notes.
+var noteLine = regexp.MustCompile(`^(Compile cache: |Toolchain: |  cache    |  note     )`)
+
+// timeProgramEnv is timeProgram with the environment env (nil: this
+// process's).
+func timeProgramEnv(ctx context.Context, self, dir string, env []string, args ...string) (benchRun, error) {
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Dir = dir
+	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return benchRun{}, err
@@ -530,6 +1054,7 @@ func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRu
 	var tail []string
 	var buildStart, buildEnd float64 = -1, -1
 	var cpuStart, cpuEnd cpuSample
+	var firstStage, lastStage time.Duration = -1, -1
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		line := sc.Text()
@@ -537,9 +1062,15 @@ func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRu
 		if len(tail) > 40 {
 			tail = tail[1:]
 		}
+		if noteLine.MatchString(line) {
+			run.Notes = append(run.Notes, strings.TrimSpace(line))
+		}
 		m := progressLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
+		}
+		if firstStage < 0 {
+			firstStage = time.Since(start)
 		}
 		at, _ := strconv.ParseFloat(m[1], 64)
 		stage := m[3]
@@ -547,6 +1078,7 @@ func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRu
 			buildStart, cpuStart = at, readCPU()
 		}
 		if m[2] == "ok" {
+			lastStage = time.Since(start)
 			secs, _ := strconv.ParseFloat(m[5], 64)
 			run.Stages[strings.TrimSpace(stage+" "+m[4])] = time.Duration(secs * float64(time.Second))
 			if stage == "build" {
@@ -558,6 +1090,9 @@ func timeProgram(ctx context.Context, self, dir string, args ...string) (benchRu
 		return run, fmt.Errorf("%s %s: %v\n%s", filepath.Base(self), strings.Join(args, " "), err, strings.Join(tail, "\n"))
 	}
 	run.Wall = time.Since(start)
+	if firstStage >= 0 && lastStage >= firstStage {
+		run.Before, run.After = firstStage, run.Wall-lastStage
+	}
 	if buildStart >= 0 && buildEnd >= buildStart {
 		run.BuildWall = time.Duration((buildEnd - buildStart) * float64(time.Second))
 		run.BuildCPU = cpuEnd.busy - cpuStart.busy
@@ -608,6 +1143,8 @@ func summarize(f benchFigure) benchFigure {
 	})
 	f.BuildWall = pick(func(r benchRun) time.Duration { return r.BuildWall })
 	f.BuildCPU = pick(func(r benchRun) time.Duration { return r.BuildCPU })
+	f.Before = pick(func(r benchRun) time.Duration { return r.Before })
+	f.After = pick(func(r benchRun) time.Duration { return r.After })
 	return f
 }
 
@@ -626,20 +1163,17 @@ func median(xs []float64) float64 {
 func printBench(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "%s, %d cores, source %s, median of %d runs\n\n", rep.Machine, rep.Cores, rep.Source, rep.Runs)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\twall s\ttoolchain s\tstages summed s\tbuilds wall s\tbuilds CPU s\tCPU busy\t")
+	fmt.Fprintln(tw, "\twall s\ttoolchain s\tstages summed s\tbuilds wall s\tbuilds CPU s\tCPU busy\tbefore stages s\tafter stages s\t")
 	for _, f := range rep.Figures {
 		busy := "-"
 		if f.BuildWall > 0 && f.BuildCPU > 0 && rep.Cores > 0 {
 			busy = fmt.Sprintf("%.0f%%", 100*f.BuildCPU/(f.BuildWall*float64(rep.Cores)))
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", f.Name, f.Wall, f.Toolchain, f.StageSum, f.BuildWall, f.BuildCPU, busy)
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%.2f\t%.2f\t\n", f.Name, f.Wall, f.Toolchain, f.StageSum, f.BuildWall, f.BuildCPU, busy, f.Before, f.After)
 	}
 	tw.Flush()
-	byName := map[string]benchFigure{}
-	for _, f := range rep.Figures {
-		byName[f.Name] = f
-	}
-	base, cold, warm := byName["connect + one query"], byName["cold release"], byName["warm release (no change)"]
+	byName := figuresByName(rep.Figures)
+	base, cold, warm := byName[figConnect], byName["cold release"], byName["warm release (no change)"]
 	incr, serial := byName["incremental (one .rs edited)"], byName["cold release, --jobs 1"]
 	fmt.Fprintln(w)
 	if alone, planted := byName["clippy alone (check --checks clippy)"], byName["release, planted clippy error: to failure"]; alone.Wall > 0 {
@@ -648,18 +1182,35 @@ func printBench(w io.Writer, rep benchReport) {
 			fmt.Fprintf(w, "without checks first (--cores 64): %.2f s, %.2fx of clippy alone\n", ov.Wall, ratio(ov.Wall, alone.Wall))
 		}
 	}
-	if cold.Wall == 0 {
-		return // --fail-fast: no release figures
+	if cold.Wall > 0 {
+		fmt.Fprintf(w, "warm release minus connect-and-query: %.2f s\n", warm.Wall-base.Wall)
+		fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
+			cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
+		fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
+		fmt.Fprintf(w, "note: the cold runs left %d sets of cache volumes (namespaces bench-*) on the engine; being least recently used, they are the first its garbage collector evicts\n", 2*rep.Runs)
+		if rep.Cores > 0 && cold.BuildCPU > 0 {
+			fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",
+				cold.BuildWall, cold.BuildCPU/float64(rep.Cores), ratio(cold.BuildWall, cold.BuildCPU/float64(rep.Cores)), serial.BuildWall, ratio(serial.BuildWall, cold.BuildWall))
+		}
 	}
-	fmt.Fprintf(w, "warm release minus connect-and-query: %.2f s\n", warm.Wall-base.Wall)
-	fmt.Fprintf(w, "cold release: wall %.2f s against %.2f s of stages summed (%.2fx overlap); toolchain %.2f s, the rest %.2f s\n",
-		cold.Wall, cold.StageSum, ratio(cold.StageSum, cold.Wall), cold.Toolchain, cold.Wall-cold.Toolchain)
-	fmt.Fprintf(w, "incremental: %.2f s, builds %.2f s (%.2fx of the builds)\n", incr.Wall, incr.BuildWall, ratio(incr.Wall, incr.BuildWall))
-	fmt.Fprintf(w, "note: the cold runs left %d sets of cache volumes (namespaces bench-*) on the engine; being least recently used, they are the first its garbage collector evicts\n", 2*rep.Runs)
-	if rep.Cores > 0 && cold.BuildCPU > 0 {
-		fmt.Fprintf(w, "fan-out: builds wall %.2f s against CPU/cores %.2f s (%.2fx); --jobs 1 builds wall %.2f s (%.2fx of fan-out)\n",
-			cold.BuildWall, cold.BuildCPU/float64(rep.Cores), ratio(cold.BuildWall, cold.BuildCPU/float64(rep.Cores)), serial.BuildWall, ratio(serial.BuildWall, cold.BuildWall))
+	for _, t := range rep.Targets {
+		fmt.Fprintf(w, "target: %s\n", t)
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// String is the target's line: the figure, the limit, and whether it is met.
+func (t benchTarget) String() string {
+	verdict := "met"
+	if !t.Met {
+		verdict = "NOT met"
+	}
+	if t.Unit == "s" {
+		return fmt.Sprintf("%s: %.2f s (target under %.2f s): %s", t.What, t.Value, t.Limit, verdict)
+	}
+	return fmt.Sprintf("%s: %.2fx (target %.2fx at most): %s", t.What, t.Value, t.Limit, verdict)
 }
 
 func ratio(a, b float64) float64 {

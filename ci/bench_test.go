@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/testenv"
 )
@@ -174,5 +176,111 @@ func TestBenchEditsAMemberOfAVirtualWorkspace(t *testing.T) {
 	edit, err := firstRustFile(dir)
 	if err != nil || edit != filepath.Join(dir, "crates", "core", "src", "lib.rs") {
 		t.Errorf("firstRustFile = %q, %v; want crates/core/src/lib.rs", edit, err)
+	}
+}
+
+// TestClippyAloneArgs: the fail-fast bench's clippy run is a command line
+// check accepts (it once carried --tag, which check does not take).
+func TestClippyAloneArgs(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeFS(example.FS, dir); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard, workdir: dir, getenv: func(string) string { return "" }}
+	args := clippyAloneArgs(dir, "bench-x")
+	if _, _, err := parseCommand(e, commands()[args[0]], args); err != nil {
+		t.Errorf("%s: %v", strings.Join(args, " "), err)
+	}
+}
+
+func TestBenchJob(t *testing.T) {
+	vars := map[string]string{}
+	e := &env{getenv: func(k string) string { return vars[k] }}
+	job := func(o options) (benchJob, error) {
+		t.Helper()
+		benchFloor = o.set["floor"]
+		defer func() { benchFloor = false }()
+		return o.benchJob(e, "proj")
+	}
+	floor := map[string]bool{"floor": true}
+	j, err := job(options{set: floor, runs: 1})
+	if err != nil || !strings.Contains(j.freshSkipped(), "no S3 bucket") || !strings.Contains(j.freshSkipped(), "no registry") {
+		t.Errorf("no S3, no registry: %+v, %v, skipped %q", j, err, j.freshSkipped())
+	}
+	vars["S3_ENDPOINT"], vars["S3_BUCKET"], vars["REGISTRY"] = "http://127.0.0.1:9000", "b", "127.0.0.1:5000/ns/"
+	if j, err = job(options{set: floor, runs: 1}); err != nil || j.ToolchainRef != "127.0.0.1:5000/ns/"+benchToolchainRepo+":bench" || j.freshSkipped() != "" {
+		t.Errorf("REGISTRY: %+v, %v, skipped %q", j, err, j.freshSkipped())
+	}
+	if j, _ = job(options{set: floor, pushRef: "r:1"}); j.ToolchainRef != "r:1" {
+		t.Errorf("--toolchain-ref does not win over REGISTRY: %q", j.ToolchainRef)
+	}
+	// Without --floor, REGISTRY is the user's publishing registry: the
+	// bench pushes nothing there.
+	if j, _ = job(options{}); j.ToolchainRef != "" || j.S3 != "" {
+		t.Errorf("without --floor: %+v", j)
+	}
+	if _, err = job(options{set: floor, failFast: true}); err == nil {
+		t.Error("--floor with --fail-fast accepted")
+	}
+	if _, err = job(options{targets: []string{"sparc"}}); err == nil {
+		t.Error("--targets sparc accepted")
+	}
+}
+
+func TestBenchEnv(t *testing.T) {
+	got := benchEnv([]string{"A=1", "S3_BUCKET=b", "XDG_CACHE_HOME=/old", "B=x=y"}, map[string]string{"XDG_CACHE_HOME": "/new", "S3_PREFIX": "p/"}, "S3_BUCKET")
+	want := []string{"A=1", "B=x=y", "S3_PREFIX=p/", "XDG_CACHE_HOME=/new"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("benchEnv = %q, want %q", got, want)
+	}
+}
+
+func TestFloorTargets(t *testing.T) {
+	figs := []benchFigure{
+		{Name: figConnect, Wall: 0.1},
+		{Name: figFloorCold, Wall: 100}, {Name: figFloorEdit, Wall: 20},
+		{Name: figWarmCold, Wall: 105}, {Name: figWarmSame, Wall: 1.5}, {Name: figWarmEdit, Wall: 30},
+	}
+	got := floorTargets(figs)
+	want := []benchTarget{
+		{What: "warm engine, cold / floor, cold", Value: 1.05, Limit: 1.1, Unit: "x", Met: true},
+		{What: "warm engine, one-line edit / floor, one-line edit", Value: 1.5, Limit: 1.1, Unit: "x", Met: false},
+		{What: "warm engine, no change, over connect", Value: 1.4, Limit: 1, Unit: "s", Met: false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("without the fresh-runner rows: %v", got)
+	}
+	for i := range want {
+		if got[i].What != want[i].What || got[i].Met != want[i].Met || got[i].Unit != want[i].Unit || got[i].Value-want[i].Value > 1e-9 || want[i].Value-got[i].Value > 1e-9 {
+			t.Errorf("target %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	figs = append(figs, benchFigure{Name: figFreshEdit, Wall: 40}, benchFigure{Name: figFreshSame, Wall: 35})
+	got = floorTargets(figs)
+	if len(got) != 6 || got[3].Value != 40.0/30 || !got[3].Met || got[4].Value != 40.0/105 || !got[4].Met || got[5].Met {
+		t.Errorf("with the fresh-runner rows: %v", got)
+	}
+	if s := got[1].String(); !strings.Contains(s, "1.50x (target 1.10x at most): NOT met") {
+		t.Errorf("line %q", s)
+	}
+}
+
+func TestCompileCacheUsed(t *testing.T) {
+	restored := "Compile cache: s3://b/p/_cache/, reads and writes (local run); 4 packs, 4 downloaded (120.0 MB) in 2.1s"
+	cases := []struct {
+		name  string
+		notes []string
+		ok    bool
+	}{
+		{figFreshFill, []string{strings.Replace(restored, "4 packs, 4", "0 packs, 0", 1), "Compile cache: wrote 4 packs (120.0 MB) in 3s"}, true},
+		{figFreshFill, []string{strings.Replace(restored, "4 packs, 4", "0 packs, 0", 1), "Compile cache: wrote 0 packs (0 B) in 3s"}, false},
+		{figFreshEdit, []string{restored, "Compile cache: wrote 1 packs (1.0 kB) in 1s"}, true},
+		{figFreshSame, []string{strings.Replace(restored, "4 packs, 4", "0 packs, 0", 1)}, false},
+		{figFreshSame, []string{"Toolchain: pulling x"}, false},
+	}
+	for i, c := range cases {
+		if err := compileCacheUsed(c.name, benchRun{Notes: c.notes}); (err == nil) != c.ok {
+			t.Errorf("case %d (%s): %v", i, c.name, err)
+		}
 	}
 }

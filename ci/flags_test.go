@@ -53,7 +53,7 @@ func TestCommandFlags(t *testing.T) {
 		"promote": append(append([]string{"from", "to", "force"}, s3...), registry...),
 		"index":   s3,
 		"cache":   append(slices.Clone(s3), "cache-bucket", "older-than", "yes"),
-		"bench":   {"source", "runs", "json", "toolchain-ref", "fail-fast"},
+		"bench":   {"source", "runs", "json", "toolchain-ref", "fail-fast", "floor", "targets"},
 	}
 	if len(want) != len(commands()) {
 		t.Errorf("%d commands, %d listed here: list every command's flags", len(commands()), len(want))
@@ -119,15 +119,6 @@ var consumes = map[string][]string{
 	"init":      {"job"},
 	"bench":     {"job"},
 	"cache":     {"job"},
-}
-
-// benchJob is what bench reads: runBench reads its options directly
-// (bench.go is not refactored here), so these are the fields it reads.
-type benchJob struct {
-	Source         string // the project measured
-	Runs           int
-	JSON, FailFast bool
-	ToolchainRef   string
 }
 
 // effectOf parses args (args[0] the command) and prepares them, as run
@@ -218,7 +209,7 @@ func jobOf(e *env, o *options, cmd string) (any, error) {
 			return nil, err
 		}
 		ws.cleanup()
-		return benchJob{Source: ws.shown, Runs: o.runs, JSON: o.json, FailFast: o.failFast, ToolchainRef: o.pushRef}, nil
+		return o.benchJob(e, ws.shown)
 	}
 	return nil, fmt.Errorf("no job for %s", cmd)
 }
