@@ -284,3 +284,20 @@ func TestCompileCacheUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintBenchFloor: the floor bench's table ends with each target's
+// verdict and the notes, and prints no release lines.
+func TestPrintBenchFloor(t *testing.T) {
+	figs := []benchFigure{{Name: figConnect, Wall: 0.1}, {Name: figFloorCold, Wall: 100}, {Name: figWarmCold, Wall: 120}}
+	var b strings.Builder
+	printBench(&b, benchReport{Machine: "m", Cores: 2, Source: "s", Runs: 1, Figures: figs, Targets: floorTargets(figs), Notes: []string{"fresh-runner rows skipped: no S3 bucket"}})
+	out := b.String()
+	for _, want := range []string{"floor: plain cargo, cold", "target: warm engine, cold / floor, cold: 1.20x (target 1.10x at most): NOT met", "note: fresh-runner rows skipped: no S3 bucket"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "cold release") {
+		t.Errorf("release lines in the floor table:\n%s", out)
+	}
+}
