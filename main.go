@@ -10,12 +10,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	sdk "dagger.io/dagger"
 
 	"github.com/garage-release/garage-release/ci/attest"
+	"github.com/garage-release/garage-release/ci/compilecache"
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/pipeline"
@@ -24,6 +26,7 @@ import (
 	"github.com/garage-release/garage-release/ci/request"
 	"github.com/garage-release/garage-release/ci/signing"
 	"github.com/garage-release/garage-release/ci/target"
+	"github.com/garage-release/garage-release/ci/trust"
 	"github.com/garage-release/garage-release/ci/version"
 	"github.com/garage-release/garage-release/internal/dagger"
 )
@@ -173,11 +176,50 @@ func run(ctx context.Context, source *dagger.Directory, req request.Release, st 
 
 // preparePipeline reads the project and its version; nothing runs yet.
 func preparePipeline(ctx context.Context, source *dagger.Directory, req request.Release) (*pipeline.Pipeline, error) {
+	p, _, err := prepareCached(ctx, source, req, nil)
+	return p, err
+}
+
+// prepareCached is preparePipeline with the compile cache in the bucket
+// cacheS3 names (nil: none), as the CLI sets it up: the packs restored
+// into this function's container, uploaded from it after the run.
+func prepareCached(ctx context.Context, source *dagger.Directory, req request.Release, cacheS3 *publish.Config) (*pipeline.Pipeline, *compilecache.Session, error) {
 	c, err := session(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newPipeline(ctx, c, source, req)
+	p, err := newPipeline(ctx, c, source, req)
+	if err != nil || cacheS3 == nil {
+		return p, nil, err
+	}
+	// The module sees no CI variables: auto is a trusted run, and a pull
+	// request's pipeline passes --cache read-only itself.
+	mode, why, err := trust.Decide(req.Cache.Mode, func(string) string { return "" })
+	if err != nil || mode == trust.Off {
+		return p, nil, err
+	}
+	cfg := p.Config()
+	s3 := *cacheS3
+	if req.Cache.Bucket != "" {
+		s3.Bucket = req.Cache.Bucket
+	}
+	key, err := pipeline.ToolchainKey(ctx, c, cfg.BaseImage, req.Engine.ToolchainImage, req.Engine.ToolchainComplete, cfg.Project.BuildPackages, cfg.Targets)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Compile cache: warning: %v: building without it\n", err)
+		return p, nil, nil
+	}
+	cc, sess := compilecache.Open(ctx, c, compilecache.Options{
+		S3: s3, Mode: mode, Why: why, Toolchain: key,
+		Dir:        filepath.Join(os.TempDir(), "garage-release-compile-cache"),
+		Partitions: pipeline.CachePartitions(pipeline.AllStages, cfg.Project, cfg.Targets),
+		Log:        os.Stderr,
+	})
+	if cc == nil {
+		return p, nil, nil
+	}
+	cfg.CompileCache = cc
+	p, err = pipeline.New(c, cfg)
+	return p, sess, err
 }
 
 // runPrepared runs stages of p and returns dist/ as a module Directory.
@@ -565,6 +607,25 @@ func (m *GarageRelease) Release(
 	// S3 bucket of the compile cache (default: the release bucket, under _cache/).
 	// +optional
 	cacheBucket string,
+	// The S3 server of the compile cache (with s3Bucket and the keys); a
+	// release without it compiles without the compile cache.
+	// +optional
+	s3Endpoint string,
+	// +optional
+	s3Bucket string,
+	// +optional
+	s3Prefix string,
+	// +optional
+	s3Region string,
+	// +optional
+	s3Insecure bool,
+	// +optional
+	accessKeyID *dagger.Secret,
+	// +optional
+	secretAccessKey *dagger.Secret,
+	// A service that reaches the S3 server (see publish).
+	// +optional
+	s3Service *dagger.Service,
 	// A cosign private key (PEM) to sign the release with, e.g. env:COSIGN_PRIVATE_KEY;
 	// without it the release is unsigned.
 	// +optional
@@ -584,16 +645,34 @@ func (m *GarageRelease) Release(
 			DebianMirror: debianMirror, CacheNamespace: cacheNamespace, CacheBust: cacheBust,
 		},
 		Cache: request.Cache{Mode: cache, Bucket: cacheBucket},
+		Publish: request.Publish{
+			S3: request.S3{Endpoint: s3Endpoint, Bucket: s3Bucket, Prefix: s3Prefix, Region: s3Region, Insecure: s3Insecure},
+		},
 	}
 	signer, err := loadSigner(ctx, signKey, signPassword)
 	if err != nil {
 		return nil, err
 	}
-	p, err := preparePipeline(ctx, source, req)
+	var cacheS3 *publish.Config
+	if s3Endpoint != "" || s3Service != nil {
+		if accessKeyID == nil || secretAccessKey == nil {
+			return nil, fmt.Errorf("the compile cache's S3 server needs --access-key-id and --secret-access-key (e.g. env:AWS_ACCESS_KEY_ID)")
+		}
+		if req.Publish.S3.Endpoint, err = serviceEndpoint(ctx, s3Service, s3Endpoint); err != nil {
+			return nil, err
+		}
+		cfg, err := s3Config(ctx, req.Publish.S3, accessKeyID, secretAccessKey)
+		if err != nil {
+			return nil, err
+		}
+		cacheS3 = &cfg
+	}
+	p, sess, err := prepareCached(ctx, source, req, cacheS3)
 	if err != nil {
 		return nil, err
 	}
-	dist, _, err := runPrepared(ctx, p, pipeline.AllStages)
+	dist, res, err := runPrepared(ctx, p, pipeline.AllStages)
+	sess.Save(ctx, res)
 	if err != nil {
 		return nil, err
 	}
@@ -737,6 +816,10 @@ func (m *GarageRelease) Publish(
 	s3Insecure bool,
 	accessKeyID *dagger.Secret,
 	secretAccessKey *dagger.Secret,
+	// A service that reaches the S3 server, e.g. tcp://localhost:3900 for
+	// one on the caller's machine: its endpoint replaces s3Endpoint's host.
+	// +optional
+	s3Service *dagger.Service,
 	// Image repository prefix, host[:port]/namespace; empty: no image.
 	// +optional
 	registry string,
@@ -760,6 +843,7 @@ func (m *GarageRelease) Publish(
 	// +optional
 	signPassword *dagger.Secret,
 ) (string, error) {
+	var err error
 	req := request.Release{
 		Project: project.Overrides{
 			Binary: stringArg(binary), Features: listArg(features), BuildPackages: listArg(buildPackages), Targets: listArg(targets),
@@ -777,6 +861,9 @@ func (m *GarageRelease) Publish(
 			Registry: request.Registry{Prefix: registry, Insecure: registryInsecure},
 		},
 	}
+	if req.Publish.S3.Endpoint, err = serviceEndpoint(ctx, s3Service, req.Publish.S3.Endpoint); err != nil {
+		return "", err
+	}
 	cfg, err := s3Config(ctx, req.Publish.S3, accessKeyID, secretAccessKey)
 	if err != nil {
 		return "", err
@@ -785,7 +872,7 @@ func (m *GarageRelease) Publish(
 	if err != nil {
 		return "", err
 	}
-	p, err := preparePipeline(ctx, source, req)
+	p, sess, err := prepareCached(ctx, source, req, &cfg)
 	if err != nil {
 		return "", err
 	}
@@ -800,7 +887,8 @@ func (m *GarageRelease) Publish(
 	if cfg, err = publish.Preflight(ctx, cfg, reg, intent, req.Publish.Force, os.Stderr); err != nil {
 		return "", err
 	}
-	dist, _, err := runPrepared(ctx, p, pipeline.AllStages)
+	dist, res, err := runPrepared(ctx, p, pipeline.AllStages)
+	sess.Save(ctx, res)
 	if err != nil {
 		return "", err
 	}
@@ -912,6 +1000,25 @@ func (m *GarageRelease) Promote(
 		return "", err
 	}
 	return fmt.Sprintf("promoted %s to %s: %d objects", from, to, len(rep.Objects)), nil
+}
+
+// serviceEndpoint is endpoint with its host:port replaced by the service's
+// (started here), keeping endpoint's scheme (http when it has none and
+// the service is given): a server on the caller's machine, passed as
+// tcp://localhost:PORT, is reached through the engine this way.
+func serviceEndpoint(ctx context.Context, svc *dagger.Service, endpoint string) (string, error) {
+	if svc == nil {
+		return endpoint, nil
+	}
+	hostport, err := svc.Endpoint(ctx)
+	if err != nil {
+		return "", fmt.Errorf("the S3 service: %w", err)
+	}
+	scheme := "http://"
+	if strings.HasPrefix(endpoint, "https://") {
+		scheme = "https://"
+	}
+	return scheme + hostport, nil
 }
 
 // s3Config is the bucket's configuration with the credentials, read from

@@ -113,13 +113,13 @@ func runCache(ctx context.Context, e *env, o *options) error {
 		var n int
 		var bytes int64
 		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", g.Toolchain, g.Partition, g.Objects, humanBytes(g.Bytes),
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", g.Toolchain, g.Partition, g.Objects, compilecache.HumanBytes(g.Bytes),
 				g.Oldest.UTC().Format(time.DateTime), g.Newest.UTC().Format(time.DateTime))
 			n += g.Objects
 			bytes += g.Bytes
 		}
 		tw.Flush()
-		fmt.Fprintf(e.stdout, "%s: %d objects, %s.\n", where, n, humanBytes(bytes))
+		fmt.Fprintf(e.stdout, "%s: %d objects, %s.\n", where, n, compilecache.HumanBytes(bytes))
 		return nil
 	}
 	var cutoff time.Time
@@ -137,13 +137,13 @@ func runCache(ctx context.Context, e *env, o *options) error {
 				bytes += g.Bytes
 			}
 		}
-		fmt.Fprintf(e.stdout, "cache erase would remove %s under %s (at most %d objects, %s). Nothing was removed: add --yes.\n", what, where, n, humanBytes(bytes))
+		fmt.Fprintf(e.stdout, "cache erase would remove %s under %s (at most %d objects, %s). Nothing was removed: add --yes.\n", what, where, n, compilecache.HumanBytes(bytes))
 		return nil
 	}
 	done, err := compilecache.Erase(ctx, job.S3, cutoff)
 	if err != nil {
 		return fmt.Errorf("cache erase: %w (removed %d objects before that)", err, done.Objects)
 	}
-	fmt.Fprintf(e.stdout, "Removed %d objects (%s) under %s. Release files are untouched; the next build is only slower.\n", done.Objects, humanBytes(done.Bytes), where)
+	fmt.Fprintf(e.stdout, "Removed %d objects (%s) under %s. Release files are untouched; the next build is only slower.\n", done.Objects, compilecache.HumanBytes(done.Bytes), where)
 	return nil
 }

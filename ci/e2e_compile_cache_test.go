@@ -17,7 +17,7 @@ import (
 )
 
 // cacheLine is a summary line of the compile cache for one stage.
-var cacheLine = regexp.MustCompile(`(?m)^  cache    (\S+(?: \S+)?)\s+(\d+) hits, (\d+) misses, (\d+) not cacheable`)
+var cacheLine = regexp.MustCompile(`  cache    (\S+(?: \S+)?)\s+(\d+) hits, (\d+) misses, (\d+) not cacheable`)
 
 // cacheFigures reads the summary's compile cache lines: stage -> hits,
 // misses.

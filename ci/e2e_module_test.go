@@ -202,3 +202,80 @@ func TestE2EModuleFromAnotherFolder(t *testing.T) {
 		t.Errorf("the module and the CLI built different binaries of one commit:\n%s\n%s", a, b)
 	}
 }
+
+// TestE2EModulePublish: `dagger call publish` publishes a project to the
+// test S3 server, reached from the engine through a service binding
+// (--s-3-service tcp://...), with the credentials as env: secrets; its
+// compile cache goes to the same bucket, and a second call in a new cache
+// namespace gets the library crates from there.
+func TestE2EModulePublish(t *testing.T) {
+	requireEngine(t)
+	dagger := daggerCLI(t)
+	s3env := testenv.S3(t)
+	bucket := testenv.NewBucket(t, s3env)
+	client := s3env.Client(t)
+	mod := t.TempDir()
+	copyRepo(t, "..", mod)
+	dir := checkoutFixture(t, "workspace", nil)
+	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(string(head))
+	run := func(wd string, args ...string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(dagger, args...)
+		cmd.Dir = wd
+		cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1", "GR_TEST_KEY="+s3env.AccessKey, "GR_TEST_SECRET="+s3env.SecretKey)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("dagger %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 60))
+		}
+		return string(out), stderr.String()
+	}
+	run(mod, "develop")
+	// The fixture's binary says 0.3.1: a stable release must be that.
+	publishArgs := func(ns string, extra ...string) []string {
+		return append([]string{"--progress", "plain", "call", "-m", mod, "publish", "--source", ".", "--tag", "v0.3.1", "--commit", commit, "--targets", "amd64",
+			"--s-3-endpoint", "http://" + s3env.Endpoint, "--s-3-service", "tcp://" + s3env.Endpoint,
+			"--s-3-bucket", bucket, "--s-3-region", s3env.Region,
+			"--access-key-id", "env:GR_TEST_KEY", "--secret-access-key", "env:GR_TEST_SECRET",
+			"--cache-namespace", ns}, extra...)
+	}
+	out, _ := run(dir, publishArgs("e2e-modpub-a-"+randomHex(t))...)
+	if !strings.Contains(out, "published v0.3.1 (stable)") {
+		t.Fatalf("publish said: %s", out)
+	}
+	state := bucketState(t, client, bucket)
+	for _, k := range []string{"_releases/v0.3.1/manifest.json", "_releases.html", "_releases.json"} {
+		if _, ok := state[k]; !ok {
+			t.Errorf("the bucket has no %s", k)
+		}
+	}
+	var packs int
+	for k := range state {
+		if strings.HasPrefix(k, "_cache/sccache/") {
+			packs++
+		}
+	}
+	if packs == 0 {
+		t.Fatal("the module's publish wrote no compile cache pack")
+	}
+	if m := readObject(t, client, bucket, "_releases/v0.3.1/manifest.json"); !strings.Contains(m, commit) {
+		t.Errorf("the manifest does not name the commit:\n%s", m)
+	}
+	// Again in a new namespace (--force: the version is out): the
+	// library crates come from S3.
+	_, stderr := run(dir, publishArgs("e2e-modpub-b-"+randomHex(t), "--force")...)
+	if !cacheHit(stderr, "build amd64") {
+		t.Errorf("the second publish got no hit from the compile cache:\n%s", tail(stderr, 40))
+	}
+}
+
+// cacheHit says whether the summary shows a hit for stage.
+func cacheHit(stderr, stage string) bool {
+	f, ok := cacheFigures(stderr)[stage]
+	return ok && f[0] > 0
+}

@@ -233,7 +233,7 @@ func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pip
 	res, err := p.Run(ctx, st)
 	// The packs of the stages that succeeded, even when another failed:
 	// they are right, and the next attempt starts from them.
-	session.save(ctx, e, res)
+	session.Save(ctx, res)
 	fmt.Fprintln(e.stderr, "\nSummary:")
 	if res != nil {
 		res.Report.Summary(e.stderr)

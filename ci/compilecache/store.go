@@ -57,9 +57,9 @@ type Store struct {
 	root string         // full key prefix of the toolchain's partitions
 }
 
-// Open returns the store of toolchain (a digest naming the toolchain
+// OpenStore returns the store of toolchain (a digest naming the toolchain
 // image's recipe) in the bucket cfg names. It contacts nothing.
-func Open(cfg publish.Config, toolchain string) (*Store, error) {
+func OpenStore(cfg publish.Config, toolchain string) (*Store, error) {
 	if toolchain == "" || strings.ContainsAny(toolchain, "/ ") || strings.Contains(toolchain, "..") {
 		return nil, fmt.Errorf("compile cache: toolchain key %q is not a folder name", toolchain)
 	}

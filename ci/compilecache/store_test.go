@@ -65,7 +65,7 @@ func put(t *testing.T, c *minio.Client, bucket, key, body string) {
 func TestSaveRestoreErase(t *testing.T) {
 	cfg, c := setup(t)
 	ctx := context.Background()
-	s, err := Open(cfg, "recipe-abc")
+	s, err := OpenStore(cfg, "recipe-abc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestSaveRestoreErase(t *testing.T) {
 
 // TestRestoreUnreachable: a server that cannot be reached is one warning.
 func TestRestoreUnreachable(t *testing.T) {
-	s, err := Open(publish.Config{Endpoint: "http://127.0.0.1:1", Bucket: "releases", AccessKey: "AKIDTEST", SecretKey: "not-a-real-secret", Region: "garage"}, "recipe-abc")
+	s, err := OpenStore(publish.Config{Endpoint: "http://127.0.0.1:1", Bucket: "releases", AccessKey: "AKIDTEST", SecretKey: "not-a-real-secret", Region: "garage"}, "recipe-abc")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -311,4 +313,24 @@ func sortedPartitions(m map[string]*dagger.File) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ToolchainKey names the toolchain in the compile cache's keys: the recipe
+// tag the registry knows it by (see ToolchainTag), or, for an image given
+// by hand, a digest of its reference. sccache keys its entries by the
+// compiler's own bytes too; this keeps each toolchain's packs apart, for
+// erasing and so a run downloads only its own.
+func ToolchainKey(ctx context.Context, c *dagger.Client, baseImage, toolchainImage string, complete bool, buildPackages []string, targets []target.Target) (string, error) {
+	if toolchainImage != "" && !complete {
+		sum := sha256.Sum256([]byte(toolchainImage))
+		return "image-" + hex.EncodeToString(sum[:16]), nil
+	}
+	if baseImage == "" {
+		baseImage = DefaultBaseImage
+	}
+	ref, err := c.Container().From(baseImage).ImageRef(ctx)
+	if err != nil {
+		return "", fmt.Errorf("the base image's digest: %s", Describe(err))
+	}
+	return ToolchainTag(RecipeDigest(ref, buildPackages, targets)), nil
 }
