@@ -33,7 +33,7 @@ func cacheCommand() command {
 
 // cacheBucketFlag chooses the compile cache's bucket.
 func cacheBucketFlag(fs *pflag.FlagSet, o *options) {
-	fs.StringVar(&o.cacheBucket, "cache-bucket", "", "S3 bucket of the compile cache (default: the release bucket, under _cache/)")
+	fs.StringVar(&o.cacheBucket, "cache-bucket", "", "S3 bucket of the compile cache (env CACHE_BUCKET; default: the release bucket, under _cache/)")
 }
 
 // cacheJob is what `cache` does, where.

@@ -266,7 +266,7 @@ func (o *options) request(e *env) request.Release {
 			CacheNamespace: o.cacheNamespace, CacheBust: o.cacheBust,
 			Jobs: o.jobs, Cores: o.cores,
 		},
-		Cache:    request.Cache{Mode: o.cache, Bucket: o.cacheBucket},
+		Cache:    request.Cache{Mode: o.cache, Bucket: pick(o.cacheBucket, "CACHE_BUCKET")},
 		Progress: request.Progress{Verbose: o.verbose, Every: o.progressEvery},
 		Publish: request.Publish{
 			Enabled: o.publish, Force: o.force,

@@ -166,6 +166,10 @@ func actionsFile(provider string, in Input) File {
 # with the secrets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 # REGISTRY_USERNAME, REGISTRY_PASSWORD and, to sign, COSIGN_PRIVATE_KEY and
 # COSIGN_PASSWORD; otherwise dist/ is kept as the run's artifact.
+# With the bucket set, the compile cache lives there under _cache/ (or in
+# the bucket the variable CACHE_BUCKET names): a tag or a protected branch
+# writes it, any other run only reads it (see 'cache stats' and 'cache
+# erase'); the toolchain image is kept in REGISTRY by its recipe.
 name: release
 on:
   push:
@@ -181,6 +185,7 @@ jobs:
     env:
       S3_ENDPOINT: ${{ vars.S3_ENDPOINT }}
       S3_BUCKET: ${{ vars.S3_BUCKET }}
+      CACHE_BUCKET: ${{ vars.CACHE_BUCKET }}
       REGISTRY: ${{ vars.REGISTRY }}
       AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}
       AWS_SECRET_ACCESS_KEY: ${{ secrets.AWS_SECRET_ACCESS_KEY }}
@@ -218,7 +223,10 @@ func gitlabFile(in Input) string {
 # variables S3_ENDPOINT and S3_BUCKET are set (REGISTRY for the image), with
 # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, REGISTRY_USERNAME,
 # REGISTRY_PASSWORD, COSIGN_PRIVATE_KEY and COSIGN_PASSWORD as masked,
-# protected variables. The docker:dind service provides the Dagger engine.
+# protected variables. The docker:dind service provides the Dagger engine,
+# empty every time: the compile cache in the bucket (under _cache/, or in
+# CACHE_BUCKET) and the toolchain in REGISTRY make it start warm; a tag or
+# a protected branch writes them, a merge request only reads them.
 release:
   image: golang:1.26
   services:
@@ -245,7 +253,9 @@ func woodpeckerFile(in Input) string {
 # A tag v* is a stable (or extra) release; a cron event on the default
 # branch is a development release. It publishes when S3_ENDPOINT and
 # S3_BUCKET are set (REGISTRY for the image); the credentials come from the
-# secrets below. The agent's Docker socket provides the Dagger engine.
+# secrets below. The agent's Docker socket provides the Dagger engine. The
+# compile cache lives in the bucket under _cache/ (or in CACHE_BUCKET): a
+# tag or the default branch writes it, a pull request only reads it.
 when:
   - event: tag
     ref: refs/tags/v*
