@@ -153,6 +153,9 @@ func newPipeline(ctx context.Context, c *sdk.Client, source *dagger.Directory, r
 		SourceDateEpoch: epoch, Progress: os.Stderr,
 	}
 	req.Configure(&cfg)
+	// The module sees no CI variables: only --cache read-only makes a run
+	// untrusted here.
+	cfg.Untrusted = trust.Untrusted(req.Cache.Mode, func(string) string { return "" })
 	return pipeline.New(c, cfg)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
+	"github.com/garage-release/garage-release/ci/trust"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -150,6 +151,7 @@ func pipelineConfig(e *env, o *options) pipeline.Config {
 		Live: isTerminal(e.stderr) && !req.Progress.Verbose,
 	}
 	req.Configure(&cfg)
+	cfg.Untrusted = trust.Untrusted(req.Cache.Mode, e.getenv)
 	return cfg
 }
 

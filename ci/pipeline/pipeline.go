@@ -74,12 +74,19 @@ type Config struct {
 	// HeartbeatEvery), so a long stage never looks hung in a CI log.
 	Live      bool
 	Heartbeat time.Duration
+	// Untrusted runs (a pull request, a read-only run; see trust.Untrusted)
+	// keep to cache volumes of their own: their build scripts run with the
+	// volumes mounted, and must not leave anything a release uses later.
+	Untrusted bool
 	// CompileCache, when set, compiles through sccache (see CompileCache).
 	CompileCache *CompileCache
 	// Cores is the engine's CPU count; 0 asks the engine. With fewer cores
 	// than stages to run at once, the checks run first, alone (see Run).
 	Cores int
 }
+
+// untrustedSuffix ends the cache namespace of an untrusted run.
+const untrustedSuffix = "-untrusted"
 
 // Pipeline builds the stages of one release.
 type Pipeline struct {
@@ -120,6 +127,9 @@ func New(c *dagger.Client, cfg Config) (*Pipeline, error) {
 	}
 	if cfg.CacheNamespace == "" {
 		cfg.CacheNamespace = "garage-release"
+	}
+	if cfg.Untrusted && !strings.HasSuffix(cfg.CacheNamespace, untrustedSuffix) {
+		cfg.CacheNamespace += untrustedSuffix
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard

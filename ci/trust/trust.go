@@ -93,3 +93,24 @@ func fromCI(getenv func(string) string) (bool, string) {
 	}
 	return true, "a local run"
 }
+
+// Untrusted says whether a run must keep to engine cache volumes of its
+// own: a read-only run, and a run the CI provider's variables do not trust
+// unless --cache read-write says the maintainer trusts it. Its build scripts run with
+// the volumes mounted (cargo's registry sources, target/), so sharing them
+// would let a pull request leave a poisoned source or rlib that a release
+// on the same engine later compiles or links.
+func Untrusted(flag string, getenv func(string) string) bool {
+	mode, _, err := Decide(flag, getenv)
+	if err != nil {
+		return true
+	}
+	switch mode {
+	case ReadOnly:
+		return true
+	case ReadWrite:
+		return false
+	}
+	trusted, _ := fromCI(getenv)
+	return !trusted
+}

@@ -37,3 +37,28 @@ func TestDecide(t *testing.T) {
 		t.Errorf("--cache yes was accepted")
 	}
 }
+
+func TestUntrusted(t *testing.T) {
+	pr := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge"}
+	tag := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1.0.0"}
+	cases := []struct {
+		name string
+		flag string
+		env  map[string]string
+		want bool
+	}{
+		{"local run", "auto", nil, false},
+		{"local run, read-only by hand", "read-only", nil, true},
+		{"pull request", "auto", pr, true},
+		{"pull request with the cache off", "off", pr, true},
+		{"pull request, read-write by hand (the maintainer's call)", "read-write", pr, false},
+		{"tag", "auto", tag, false},
+		{"tag with the cache off", "off", tag, false},
+	}
+	for _, c := range cases {
+		got := Untrusted(c.flag, func(k string) string { return c.env[k] })
+		if got != c.want {
+			t.Errorf("%s: Untrusted = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
