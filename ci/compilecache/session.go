@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,10 +25,11 @@ import (
 // and the packs the stages made, uploaded afterwards. The S3 credentials
 // stay in the front end's process: no build container ever sees them.
 type Session struct {
-	store *Store
-	dir   string
-	mode  trust.Mode
-	log   io.Writer
+	store    *Store
+	dir      string
+	mode     trust.Mode
+	log      io.Writer
+	restored map[string]Restored
 }
 
 // Options are what a session needs from the front end.
@@ -102,7 +104,7 @@ func Open(ctx context.Context, c *dagger.Client, o Options) (*pipeline.CompileCa
 	fmt.Fprintf(o.Log, "Compile cache: %s, %s (%s); %d packs, %d downloaded (%s) in %s\n",
 		store.Where(), access, o.Why, n, down, HumanBytes(bytes), time.Since(start).Round(10*time.Millisecond))
 	return &pipeline.CompileCache{Packs: packs, ReadOnly: o.Mode != trust.ReadWrite},
-		&Session{store: store, dir: dir, mode: o.Mode, log: o.Log}
+		&Session{store: store, dir: dir, mode: o.Mode, log: o.Log, restored: restored}
 }
 
 // storeID names a bucket and prefix as a folder.
@@ -111,24 +113,28 @@ func storeID(cfg publish.Config) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// Save uploads the packs of the stages that succeeded, in a trusted run.
-// Failures are warnings: the release is complete without them.
+// Save uploads the packs of the stages that succeeded, in a trusted run,
+// and prints per stage what was read and written. Failures are warnings:
+// the release is complete without them.
 func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
-	if s == nil || s.mode != trust.ReadWrite || res == nil || len(res.CompilePacks) == 0 {
+	if s == nil {
+		return
+	}
+	written := map[string]int64{}
+	start := time.Now()
+	defer func() { s.report(written, time.Since(start)) }()
+	if s.mode != trust.ReadWrite || res == nil || len(res.CompilePacks) == 0 {
 		return
 	}
 	warnf := func(format string, args ...any) {
 		fmt.Fprintf(s.log, "Compile cache: warning: "+format+"\n", args...)
 	}
-	start := time.Now()
 	tmp, err := os.MkdirTemp("", "garage-release-packs-")
 	if err != nil {
 		warnf("%v: nothing uploaded", err)
 		return
 	}
 	defer os.RemoveAll(tmp)
-	var written int64
-	var packs int
 	for part, f := range res.CompilePacks {
 		// A stage the engine did not run again hands back the pack of the
 		// run that did, already uploaded: its digest says so without
@@ -149,15 +155,30 @@ func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 			continue
 		}
 		if n > 0 {
-			packs++
-			written += n
+			written[part] = n
 			// This machine has it now: the next run need not download it.
 			if sum, err := FileSum(local); err == nil {
 				os.Rename(local, filepath.Join(s.dir, part, sum+".tar"))
 			}
 		}
 	}
-	fmt.Fprintf(s.log, "Compile cache: wrote %d packs (%s) in %s\n", packs, HumanBytes(written), time.Since(start).Round(10*time.Millisecond))
+}
+
+// report prints, per partition, the bytes read from S3 and written to it,
+// then the packs written.
+func (s *Session) report(written map[string]int64, took time.Duration) {
+	parts := make([]string, 0, len(s.restored))
+	for p := range s.restored {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	var wr int64
+	for _, p := range parts {
+		r := s.restored[p]
+		fmt.Fprintf(s.log, "Compile cache: %-26s read %s (%d of %d packs downloaded), wrote %s\n", p, HumanBytes(r.Bytes), r.Downloaded, r.Packs, HumanBytes(written[p]))
+		wr += written[p]
+	}
+	fmt.Fprintf(s.log, "Compile cache: wrote %d packs (%s) in %s\n", len(written), HumanBytes(wr), took.Round(10*time.Millisecond))
 }
 
 // HumanBytes is n in B, kB, MB or GB.
