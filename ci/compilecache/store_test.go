@@ -163,3 +163,19 @@ func TestRestoreUnreachable(t *testing.T) {
 		t.Fatalf("%+v %v %v", got, warns, err)
 	}
 }
+
+// TestRestoreRefused: a server that refuses the credentials is the error
+// (the run builds without the cache), and it names what to check without
+// showing the secret.
+func TestRestoreRefused(t *testing.T) {
+	cfg, _ := setup(t)
+	cfg.SecretKey = "not-the-secret-key-of-this-server"
+	s, err := OpenStore(cfg, "recipe-abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Restore(context.Background(), t.TempDir(), []string{"test"})
+	if err == nil || !strings.Contains(err.Error(), "refused the credentials") || strings.Contains(err.Error(), cfg.SecretKey) {
+		t.Fatalf("refused credentials: %v", err)
+	}
+}
