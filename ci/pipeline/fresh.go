@@ -19,7 +19,11 @@ import "dagger.io/dagger"
 const freshSourcesScript = `set -eu
 stamp=$1 src=$2 now=$3
 cd "$src"
-find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum > "$now"
+if [ -n "${SOURCES_HASHED:-}" ] && [ -f "$SOURCES_HASHED" ]; then
+  cp "$SOURCES_HASHED" "$now"
+else
+  find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum > "$now"
+fi
 if [ ! -s "$stamp" ]; then
   # No record, or an empty one: make every file newer than anything in
   # target/. (Empty, awk would take the current sources for the record.)
@@ -115,6 +119,17 @@ fi
 // CargoFreshName is the $0 of the wrapper: failure reports show the cargo
 // command it ran, not the wrapper.
 const CargoFreshName = "cargo-fresh"
+
+// sourcesHashesScript lists the sources' checksums as freshSourcesScript
+// would: once per source, shared by every cargo command (see
+// Pipeline.sourceHashes), instead of once per target.
+const sourcesHashesScript = `set -eu
+cd "$1"
+find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum > "$2"
+`
+
+// sourcesHashed is where a cargo container finds that list.
+const sourcesHashed = "/var/lib/garage-release/sources.sha256"
 
 // sourcesStamp is where a target/ volume records its sources; sourcesNow
 // holds this run's, from the repair to the record.

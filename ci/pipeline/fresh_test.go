@@ -16,6 +16,16 @@ func TestFreshSources(t *testing.T) {
 	if _, err := exec.LookPath("sha256sum"); err != nil {
 		t.Skip("no sha256sum")
 	}
+	// The same sequence with the checksums computed by the repair itself
+	// and computed once beforehand for every cargo command.
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "own checksums", true: "shared checksums"}[shared], func(t *testing.T) {
+			testFreshSources(t, shared)
+		})
+	}
+}
+
+func testFreshSources(t *testing.T, shared bool) {
 	src, tmp := t.TempDir(), t.TempDir()
 	stamp, now := filepath.Join(tmp, "stamp"), filepath.Join(tmp, "now")
 	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -31,7 +41,15 @@ func TestFreshSources(t *testing.T) {
 		for _, n := range []string{"a.rs", "tests/b.rs"} {
 			os.Chtimes(filepath.Join(src, n), old, old)
 		}
-		out, err := exec.Command("sh", "-c", freshSourcesScript, "fresh-sources", stamp, src, now).CombinedOutput()
+		cmd := exec.Command("sh", "-c", freshSourcesScript, "fresh-sources", stamp, src, now)
+		if shared {
+			hashed := filepath.Join(tmp, "hashed")
+			if out, err := exec.Command("sh", "-c", sourcesHashesScript, "sources-hashes", src, hashed).CombinedOutput(); err != nil {
+				t.Fatalf("hashes: %v\n%s", err, out)
+			}
+			cmd.Env = append(os.Environ(), "SOURCES_HASHED="+hashed)
+		}
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("repair: %v\n%s", err, out)
 		}
@@ -69,6 +87,24 @@ func TestFreshSources(t *testing.T) {
 		if s.success {
 			succeed()
 		}
+	}
+	if !shared {
+		return
+	}
+	// The shared list is what the repair believes: a list that says a.rs
+	// changed gets it touched (so the list is really used, not recomputed).
+	hashed := filepath.Join(tmp, "lying")
+	os.WriteFile(hashed, []byte(strings.Repeat("0", 64)+"  ./a.rs\n"), 0o644)
+	for _, n := range []string{"a.rs", "tests/b.rs"} {
+		os.Chtimes(filepath.Join(src, n), old, old)
+	}
+	cmd := exec.Command("sh", "-c", freshSourcesScript, "fresh-sources", stamp, src, now)
+	cmd.Env = append(os.Environ(), "SOURCES_HASHED="+hashed)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("repair: %v\n%s", err, out)
+	}
+	if info, _ := os.Stat(filepath.Join(src, "a.rs")); info.ModTime().Equal(old) {
+		t.Error("the shared list was not used: a.rs, listed as changed, was not touched")
 	}
 }
 

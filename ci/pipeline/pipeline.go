@@ -93,6 +93,9 @@ type Pipeline struct {
 	c         *dagger.Client
 	cfg       Config
 	toolchain *dagger.Container
+	// hashes lists the sources' checksums, computed once for every cargo
+	// command's freshness repair (see sourcesHashesScript).
+	hashes *dagger.File
 }
 
 // New checks cfg and returns a pipeline. It does not contact the engine.
@@ -142,7 +145,11 @@ func New(c *dagger.Client, cfg Config) (*Pipeline, error) {
 		BuildPackages: cfg.Project.BuildPackages, Targets: cfg.Targets,
 		ImageComplete: cfg.ToolchainComplete, Auth: cfg.RegistryAuth,
 	})
-	return &Pipeline{c: c, cfg: cfg, toolchain: tc}, nil
+	hashes := c.Container().From(cfg.BaseImage).
+		WithMountedDirectory("/src", cfg.Source).
+		WithExec([]string{"sh", "-c", sourcesHashesScript, "sources-hashes", "/src", "/sources.sha256"}).
+		File("/sources.sha256")
+	return &Pipeline{c: c, cfg: cfg, toolchain: tc, hashes: hashes}, nil
 }
 
 // Config returns the pipeline's configuration with defaults filled in.
@@ -194,7 +201,9 @@ func (p *Pipeline) cargo(base *dagger.Container, profile string) *dagger.Contain
 	if p.cfg.CacheBust != "" {
 		ctr = ctr.WithEnvVariable("GARAGE_RELEASE_CACHE_BUST", p.cfg.CacheBust)
 	}
-	ctr = p.withCompileCache(ctr, profile)
+	ctr = p.withCompileCache(ctr, profile).
+		WithMountedFile(sourcesHashed, p.hashes).
+		WithEnvVariable("SOURCES_HASHED", sourcesHashed)
 	// The engine caches an exec's result by its inputs, and a cache
 	// volume's name is not one of them: without this, a new namespace
 	// would get the old namespace's results without running anything.
