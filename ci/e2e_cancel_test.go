@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestE2ECancelledStageLeavesNothingStale: a release whose build fails
@@ -51,5 +54,40 @@ func TestE2ECancelledStageLeavesNothingStale(t *testing.T) {
 	warmSums, coldSums := readFile(t, filepath.Join(clean, "dist", "SHA256SUMS")), readFile(t, filepath.Join(cold, "dist", "SHA256SUMS"))
 	if !bytes.Equal(warmSums, coldSums) {
 		t.Errorf("after a cancelled run, the binaries differ from a cold build's:\n%s\n%s", warmSums, coldSums)
+	}
+}
+
+// TestE2EFailedTestThenClean: a planted failing test fails the test stage
+// (cargo build passes, cargo test fails); the clean sources in the same
+// cache namespace then pass, with files older than the planted binaries.
+// On the engine the stale binary showed only after a longer history (a
+// clean release failed with "planted_failure" after TestE2EBrokenExample's
+// runs in the default namespace, some of whose steps the engine served from
+// its cache); here the first command's repair touches the file and hides
+// it. The mechanism, a passing cargo build narrowing the record before
+// cargo test, is TestRecordNarrowedAfterTheStage's, which fails without
+// the fix; this one guards the whole sequence.
+func TestE2EFailedTestThenClean(t *testing.T) {
+	requireEngine(t)
+	ns := "e2e-failed-test-" + randomHex(t)
+	planted := copyExample(t)
+	appendFile(t, filepath.Join(planted, "tests", "api.rs"),
+		"\n#[test]\nfn planted_failure() {\n    assert_eq!(1 + 1, 3, \"planted failure\");\n}\n")
+	if code, _, stderr := runCLI(t, planted, "test", "--cache-namespace", ns); code != exitFailure || !strings.Contains(stderr, "planted failure") {
+		t.Fatalf("the planted test: exit %d", code)
+	}
+	// The clean copy's files are older than the planted run's binaries,
+	// as the bundled example's are (and a checkout's can be): cargo alone
+	// would take the planted test binary for fresh.
+	clean := copyExample(t)
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	filepath.WalkDir(clean, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	if code, _, stderr := runCLI(t, clean, "test", "--cache-namespace", ns); code != 0 || strings.Contains(stderr, "planted") {
+		t.Fatalf("the clean sources after the planted test: exit %d", code)
 	}
 }

@@ -107,8 +107,13 @@ fresh() {
 sccache_start
 run_logged "$@"
 sccache_stop
-cp "$SOURCES_NOW" "$STAMP.new"
-mv -f "$STAMP.new" "$STAMP"
+# Narrowed only after a stage's last command: an earlier one (cargo build
+# before cargo test) leaves other artifacts in the volume (the test
+# binaries) built from any recorded version.
+if [ "${NARROW_RECORD:-1}" = 1 ]; then
+  cp "$SOURCES_NOW" "$STAMP.new"
+  mv -f "$STAMP.new" "$STAMP"
+fi
 if [ -n "${COPY_BINARY:-}" ]; then
   mkdir -p /out
   cp "$COPY_BINARY" /out/
@@ -134,14 +139,26 @@ const sourcesHashed = "/var/lib/garage-release/sources.sha256"
 // sourcesStamp is where a target/ volume records its sources; sourcesNow
 // holds this run's, from the repair to the record.
 const (
-	sourcesStamp = "/target/.garage-release-sources.v2" // v2: every version since the last success
+	sourcesStamp = "/target/.garage-release-sources.v3" // v3: narrowed after a stage, not a command (a v2 record may hide a stale test binary: starting without one rebuilds once)
 	sourcesNow   = "/tmp/garage-release-sources"
 )
 
 // withCargo runs a cargo command with fresh sources (see freshSourcesScript),
-// its output appended to the log of the stage named log.
+// its output appended to the log of the stage named log. It is the stage's
+// last command: on success the record is narrowed to its sources.
 func withCargo(ctr *dagger.Container, log string, args ...string) *dagger.Container {
+	return withCargoStep(ctr, log, true, args...)
+}
+
+// withCargoStep is withCargo for one of a stage's several commands; last
+// says whether it is the stage's last (see the record in cargoFreshScript).
+func withCargoStep(ctr *dagger.Container, log string, last bool, args ...string) *dagger.Container {
+	narrow := "0"
+	if last {
+		narrow = "1"
+	}
 	return ctr.
+		WithEnvVariable("NARROW_RECORD", narrow).
 		WithEnvVariable("LOG_FILE", logPath(log)).
 		WithEnvVariable("PROGRESS_FILE", progressDir+"/"+log).
 		WithEnvVariable("STAMP", sourcesStamp).

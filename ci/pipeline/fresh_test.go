@@ -229,3 +229,56 @@ func TestRecordWritesAreAtomic(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordNarrowedAfterTheStage: the test stage runs cargo build, then
+// cargo test, in one target/ volume. A planted failing test (cargo build
+// passes, cargo test fails) leaves a test binary of the planted sources;
+// back to the clean sources, cargo build passes again, and used to narrow
+// the record to the clean sources: cargo test then found nothing to touch
+// and ran the planted test binary (seen on the engine: "planted_failure"
+// failing a clean release). Only the stage's last command narrows it now.
+func TestRecordNarrowedAfterTheStage(t *testing.T) {
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("no sha256sum")
+	}
+	src, tmp := t.TempDir(), t.TempDir()
+	script := strings.ReplaceAll(cargoFreshScript, "/src", src)
+	stamp := filepath.Join(tmp, "stamp")
+	test := filepath.Join(src, "tests", "api.rs")
+	os.MkdirAll(filepath.Dir(test), 0o755)
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	// step runs one command of the stage: status is the stand-in cargo's
+	// exit status; it returns whether the repair touched the test file.
+	step := func(last bool, status string) bool {
+		os.Chtimes(test, old, old)
+		cmd := exec.Command("sh", "-c", script, CargoFreshName, "sh", "-c", "exit "+status)
+		narrow := "0"
+		if last {
+			narrow = "1"
+		}
+		cmd.Env = append(os.Environ(), "STAMP="+stamp, "SOURCES_NOW="+filepath.Join(tmp, "now"), "NARROW_RECORD="+narrow,
+			"LOG_FILE="+filepath.Join(tmp, "log"), "PROGRESS_FILE="+filepath.Join(tmp, "progress"))
+		err := cmd.Run()
+		if (err == nil) != (status == "0") {
+			t.Fatalf("cargo exited %s, the wrapper: %v", status, err)
+		}
+		info, _ := os.Stat(test)
+		return !info.ModTime().Equal(old)
+	}
+	os.WriteFile(test, []byte("clean"), 0o644)
+	step(false, "0") // cargo build
+	step(true, "0")  // cargo test
+	os.WriteFile(test, []byte("clean + planted failing test"), 0o644)
+	step(false, "0")  // cargo build passes
+	step(true, "101") // cargo test fails: its binary is of the planted sources
+	os.WriteFile(test, []byte("clean"), 0o644)
+	if !step(false, "0") {
+		t.Error("cargo build: the test file, reverted, was not touched")
+	}
+	if !step(true, "0") {
+		t.Error("cargo test after a passing cargo build: the reverted test file was not touched, so the planted test binary would run")
+	}
+	if step(false, "0") || step(true, "0") {
+		t.Error("after the stage passed, an unchanged file was touched again")
+	}
+}

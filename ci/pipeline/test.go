@@ -7,8 +7,9 @@ import "dagger.io/dagger"
 // A failing test fails the release, whatever the check policy says.
 func (p *Pipeline) Test() *dagger.Container {
 	ctr := p.cargo(p.Runner(), "test")
-	for _, cmd := range p.testCommands() {
-		ctr = withCargo(ctr, "test", cmd...)
+	cmds := p.testCommands()
+	for i, cmd := range cmds {
+		ctr = withCargoStep(ctr, "test", i == len(cmds)-1, cmd...)
 	}
 	return ctr
 }
