@@ -259,19 +259,7 @@ func FileSum(p string) (string, error) {
 	return sum, err
 }
 
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
+func hashFile(p string) (string, int64, error) { return publish.HashFile(p) }
 
 func (s *Store) list(ctx context.Context, prefix string) ([]minio.ObjectInfo, error) {
 	return listAll(ctx, s.mc, s.cfg, prefix)

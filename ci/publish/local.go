@@ -65,7 +65,7 @@ func readDist(cfg Config, distDir string, m *manifest.Manifest) (release, error)
 	var rel release
 	for _, a := range m.Targets {
 		file := filepath.Join(distDir, filepath.FromSlash(a.Path))
-		sum, size, err := hashFile(file)
+		sum, size, err := HashFile(file)
 		if err != nil {
 			return release{}, fmt.Errorf("target %s: %w", a.Target, err)
 		}
@@ -88,7 +88,7 @@ func readDist(cfg Config, distDir string, m *manifest.Manifest) (release, error)
 	rel.Files = append(rel.Files, dataObject(prefix+manifest.SumsName, sumsData, ""))
 	for _, l := range m.Logs {
 		file := filepath.Join(distDir, filepath.FromSlash(l))
-		sum, size, err := hashFile(file)
+		sum, size, err := HashFile(file)
 		if err != nil {
 			return release{}, fmt.Errorf("the manifest lists the log %s: %w", l, err)
 		}
@@ -139,7 +139,7 @@ func readDocs(dir, keyPrefix string) ([]object, error) {
 		if err != nil {
 			return err
 		}
-		sum, size, err := hashFile(p)
+		sum, size, err := HashFile(p)
 		if err != nil {
 			return err
 		}
@@ -162,8 +162,8 @@ func dataObject(key string, data []byte, cacheControl string) object {
 	}
 }
 
-// hashFile returns a file's hex sha256 and size.
-func hashFile(p string) (string, int64, error) {
+// HashFile returns a file's hex sha256 and size.
+func HashFile(p string) (string, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", 0, err

@@ -43,7 +43,7 @@ func supplyChainFiles(distDir, prefix string, m *manifest.Manifest) ([]object, e
 			return nil, fmt.Errorf("the manifest names %q: not a file of the release folder", n)
 		}
 		file := filepath.Join(distDir, filepath.FromSlash(n))
-		sum, size, err := hashFile(file)
+		sum, size, err := HashFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("the manifest lists %s: %w", n, err)
 		}
