@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"dagger.io/dagger"
@@ -16,8 +15,8 @@ import (
 	"github.com/garage-release/garage-release/ci/target"
 )
 
-// CompileCache puts sccache in front of rustc (and, through the cc crate,
-// of the C compilers build scripts run) in every compiling cargo command.
+// CompileCache puts sccache in front of rustc in every compiling cargo
+// command (the C compilers build scripts run are not wrapped).
 // sccache keeps its entries on a cache volume per partition (a stage's
 // target/ volume's name: "check", "test", a triple). Debian's sccache has
 // no cloud storage, so the volumes are seeded from packs the front end
@@ -32,8 +31,7 @@ type CompileCache struct {
 	Packs map[string]*dagger.Directory
 	// ReadOnly makes sccache read only, and no pack is made: a run that
 	// is not trusted (a pull request) must not write what a release may
-	// use later. Its volumes are its own, for the same reason: a build
-	// script runs with the volume mounted.
+	// use later. Its volumes are its own too (Config.Untrusted).
 	ReadOnly bool
 }
 
@@ -77,12 +75,8 @@ func CachePartitions(st Stages, s project.Settings, targets []target.Target) []s
 	return parts
 }
 
-// sccacheVolume is the partition's sccache volume; a read-only run has
-// volumes of its own.
+// sccacheVolume is the partition's sccache volume.
 func (p *Pipeline) sccacheVolume(partition string) *dagger.CacheVolume {
-	if p.cfg.CompileCache.ReadOnly {
-		return p.cache("sccache-readonly", partition)
-	}
 	return p.cache("sccache", partition)
 }
 
@@ -139,8 +133,10 @@ exec sccache "$@"
 // the command compiles without it and says why.
 const sccacheScript = `sccache_start() {
   [ -n "${RUSTC_WRAPPER:-}" ] || return 0
+  mkdir -p "${SCCACHE_STATS%/*}" "${CACHE_NOTES%/*}"
+  : >> "$SCCACHE_STATS"
+  : >> "$CACHE_NOTES"
   if ! out=$(sccache --start-server 2>&1); then
-    mkdir -p "${CACHE_NOTES%/*}"
     echo "sccache did not start ($(echo "$out" | tail -n 1)): compiled without the compile cache" >> "$CACHE_NOTES"
     unset RUSTC_WRAPPER
     return 0
@@ -149,7 +145,6 @@ const sccacheScript = `sccache_start() {
 }
 sccache_stop() {
   [ -n "${RUSTC_WRAPPER:-}" ] || return 0
-  mkdir -p "${SCCACHE_STATS%/*}"
   sccache --show-stats --stats-format=json 2>/dev/null | tr -d '\n' >> "$SCCACHE_STATS" || true
   echo >> "$SCCACHE_STATS"
   sccache --stop-server >/dev/null 2>&1 || true
@@ -228,8 +223,6 @@ func (p *Pipeline) compilePack(ctr *dagger.Container) *dagger.File {
 // cargo commands.
 type SccacheStats struct {
 	Requests, Hits, Misses, NotCacheable, ReadErrors, WriteErrors int
-	// Notes say when sccache could not be used.
-	Notes []string
 }
 
 // String is the summary's line.
@@ -281,38 +274,28 @@ func parseSccacheStats(text string) (SccacheStats, error) {
 
 // readCacheStats reads a finished stage's compile cache figures into the
 // report; a stage that compiled nothing (all cached by the engine) has the
-// figures of the run that did.
+// figures of the run that did. sccacheScript creates both files.
 func (p *Pipeline) readCacheStats(ctx context.Context, rep *Report, ctr *dagger.Container, log, name string) {
 	if p.cfg.CompileCache == nil {
 		return
 	}
-	stats := SccacheStats{}
-	text, err := ctr.WithExec([]string{"sh", "-c", `cat "$1" 2>/dev/null || true`, "-", sccacheStatsFile(log)}).Stdout(ctx)
-	if err == nil {
-		if stats, err = parseSccacheStats(text); err != nil {
-			rep.note(fmt.Sprintf("compile cache: %s: %v", name, err))
-		}
+	text, err := ctr.File(sccacheStatsFile(log)).Contents(ctx)
+	if err != nil {
+		rep.note(fmt.Sprintf("compile cache: %s: no statistics (%s)", name, firstLine(Describe(err))))
+		return
 	}
-	notes, err := ctr.WithExec([]string{"sh", "-c", `cat "$1" 2>/dev/null || true`, "-", cacheNotesFile(log)}).Stdout(ctx)
-	if err == nil {
+	stats, err := parseSccacheStats(text)
+	if err != nil {
+		rep.note(fmt.Sprintf("compile cache: %s: %v", name, err))
+	}
+	if notes, err := ctr.File(cacheNotesFile(log)).Contents(ctx); err == nil {
 		for _, n := range strings.Split(strings.TrimSpace(notes), "\n") {
 			if n != "" {
-				stats.Notes = append(stats.Notes, n)
 				rep.note("compile cache: " + name + ": " + n)
 			}
 		}
 	}
 	rep.setCacheStats(name, stats)
-}
-
-// sortedPartitions lists a pack map's keys in order.
-func sortedPartitions(m map[string]*dagger.File) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ToolchainKey names the toolchain in the compile cache's keys: the recipe
