@@ -145,5 +145,8 @@ func runCache(ctx context.Context, e *env, o *options) error {
 		return fmt.Errorf("cache erase: %w (removed %d objects before that)", err, done.Objects)
 	}
 	fmt.Fprintf(e.stdout, "Removed %d objects (%s) under %s. Release files are untouched; the next build is only slower.\n", done.Objects, compilecache.HumanBytes(done.Bytes), where)
+	if done.Foreign > 0 {
+		fmt.Fprintf(e.stdout, "Left %d objects under %s that are not compile cache packs.\n", done.Foreign, where)
+	}
 	return nil
 }

@@ -331,16 +331,27 @@ func Stats(ctx context.Context, cfg publish.Config) ([]Group, error) {
 	return out, nil
 }
 
-// Erased is what Erase removed.
+// Erased is what Erase removed, and what it left because it is not a
+// pack of ours.
 type Erased struct {
 	Objects int
 	Bytes   int64
+	Foreign int
 }
 
-// Erase removes the objects under the cache folder of the bucket cfg
-// names, those last written before cutoff when it is not zero. Every key
-// is checked to be under the cache folder before it is removed: a release
-// file is never touched, whatever the listing returns.
+// isPack says whether rel, a key under Dir, is a pack as Save writes it:
+// sccache/<toolchain>/<partition>/<sha256>.tar.
+func isPack(rel string) bool {
+	parts := strings.Split(rel, "/")
+	return len(parts) == 4 && parts[0] == "sccache" && parts[1] != "" && parts[2] != "" &&
+		!strings.Contains(rel, "..") && packName.MatchString(parts[3])
+}
+
+// Erase removes the packs under the cache folder of the bucket cfg names,
+// those last written before cutoff when it is not zero. Every key is
+// checked to be a pack of ours before it is removed: a release file, or
+// anything else someone keeps under _cache/, is never touched, whatever
+// the listing returns (Erased.Foreign counts what was left).
 func Erase(ctx context.Context, cfg publish.Config, cutoff time.Time) (Erased, error) {
 	mc, n, err := publish.Connect(cfg)
 	if err != nil {
@@ -353,8 +364,9 @@ func Erase(ctx context.Context, cfg publish.Config, cutoff time.Time) (Erased, e
 	}
 	var done Erased
 	for _, o := range objs {
-		if !strings.HasPrefix(o.Key, root) || strings.Contains(strings.TrimPrefix(o.Key, root), "..") {
-			return done, fmt.Errorf("refusing to remove %s: not under %s", o.Key, root)
+		if !strings.HasPrefix(o.Key, root) || !isPack(strings.TrimPrefix(o.Key, root)) {
+			done.Foreign++
+			continue
 		}
 		if !cutoff.IsZero() && !o.LastModified.Before(cutoff) {
 			continue

@@ -70,7 +70,9 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Release files beside the cache: erase must leave them.
-	release := []string{"proj/garage/v1.0.0/x86_64-unknown-linux-musl/garage", "proj/_releases/v1.0.0/manifest.json", "proj/index.html", "proj/_releases.json"}
+	release := []string{"proj/garage/v1.0.0/x86_64-unknown-linux-musl/garage", "proj/_releases/v1.0.0/manifest.json", "proj/index.html", "proj/_releases.json",
+		// Not ours, though under _cache/: erase must leave it too.
+		"proj/_cache/notes.txt", "proj/_cache/sccache/recipe-abc/test/not-a-pack.tar"}
 	for _, k := range release {
 		put(t, c, cfg.Bucket, k, "release "+k)
 	}
@@ -121,7 +123,7 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatal("Remove took a key outside the cache")
 	}
 	groups, err := Stats(ctx, cfg)
-	if err != nil || len(groups) != 2 || groups[0].Partition != "test" || groups[1].Partition != "x86_64-unknown-linux-gnu" || groups[1].Objects != 1 {
+	if err != nil || len(groups) != 3 || groups[0].Toolchain != "(other)" || groups[1].Partition != "test" || groups[1].Objects != 2 || groups[2].Partition != "x86_64-unknown-linux-gnu" || groups[2].Objects != 1 {
 		t.Fatalf("stats: %+v %v", groups, err)
 	}
 
@@ -130,7 +132,7 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatalf("erase older than an hour: %+v %v", done, err)
 	}
 	done, err := Erase(ctx, cfg, time.Time{})
-	if err != nil || done.Objects != 2 {
+	if err != nil || done.Objects != 2 || done.Foreign != 2 {
 		t.Fatalf("erase: %+v %v", done, err)
 	}
 	var left []string
@@ -141,7 +143,7 @@ func TestSaveRestoreErase(t *testing.T) {
 	want := slices.Clone(release)
 	slices.Sort(want)
 	if !slices.Equal(left, want) {
-		t.Fatalf("after erase the bucket holds\n%v\nwant exactly the release files\n%v", left, want)
+		t.Fatalf("after erase the bucket holds\n%v\nwant exactly the release files and what is not ours\n%v", left, want)
 	}
 	// A restore after the erase drops the local copy too.
 	if got, _, _ := s.Restore(ctx, dir, []string{"x86_64-unknown-linux-gnu"}); got["x86_64-unknown-linux-gnu"].Packs != 0 {
