@@ -109,11 +109,11 @@ func runCache(ctx context.Context, e *env, o *options) error {
 			return nil
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "TOOLCHAIN\tSTAGE\tOBJECTS\tBYTES\tOLDEST\tNEWEST")
+		fmt.Fprintln(tw, "KIND\tTOOLCHAIN\tSTAGE\tOBJECTS\tBYTES\tOLDEST\tNEWEST")
 		var n int
 		var bytes int64
 		for _, g := range groups {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", g.Toolchain, g.Partition, g.Objects, compilecache.HumanBytes(g.Bytes),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", g.Kind, g.Toolchain, g.Partition, g.Objects, compilecache.HumanBytes(g.Bytes),
 				g.Oldest.UTC().Format(time.DateTime), g.Newest.UTC().Format(time.DateTime))
 			n += g.Objects
 			bytes += g.Bytes

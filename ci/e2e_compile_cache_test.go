@@ -45,13 +45,15 @@ func bucketState(t *testing.T, c *minio.Client, bucket string) map[string]string
 }
 
 // TestE2ECompileCache: a release of a multi-crate fixture with C code
-// writes the compile cache to the project's bucket; a release in a new
-// cache namespace with the toolchain pulled by digest and an empty host
-// (a fresh runner) hits for every library crate and gives the same
-// binaries; an unreachable server and a corrupted pack each give a
-// warning and the same binaries; a read-only run writes nothing; no
-// secret reaches the output; `cache erase` removes the cache and leaves
-// the release and its page as they were.
+// writes the compile cache (packs and target/ snapshots) to the project's
+// bucket; a release in a new cache namespace with the toolchain pulled by
+// digest, an empty host and a new checkout (a fresh runner) starts from
+// the snapshots, compiles nothing and gives the same binaries; without
+// the snapshots it hits for every library crate; an edit and its revert
+// give the cold bytes; an unreachable server and a corrupted pack and
+// snapshot each give a warning and the same binaries; a read-only run
+// writes nothing; no secret reaches the output; `cache erase` removes the
+// cache and leaves the release and its page as they were.
 func TestE2ECompileCache(t *testing.T) {
 	requireEngine(t)
 	s3env := testenv.S3(t)
@@ -112,20 +114,68 @@ func TestE2ECompileCache(t *testing.T) {
 		t.Error("the output shows the S3 secret key")
 	}
 
-	// B: a fresh runner: new namespace, toolchain pulled, packs from S3.
+	// The first run had no target/ snapshot in S3: it wrote one per stage.
+	snapshotKeys := func() []string {
+		var keys []string
+		for _, k := range cacheKeys() {
+			if strings.HasPrefix(k, "_cache/target/") && strings.HasSuffix(k, ".tar.zst") {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+	if n := len(snapshotKeys()); n != 4 {
+		t.Errorf("the first release wrote %d target/ snapshots, want 4 (check, test, two targets): %v", n, cacheKeys())
+	}
+	dropSnapshots := func() {
+		for _, k := range snapshotKeys() {
+			if err := client.RemoveObject(context.Background(), bucket, k, minio.RemoveObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// B: a fresh runner (new namespace, toolchain pulled, a new checkout
+	// whose every file is newer than the snapshots) starts from the
+	// target/ snapshots: nothing compiles, and the bytes are the same.
 	dirB, b, sumsB := release("fresh")
 	if !strings.Contains(b, "Toolchain: pulling "+prefix+"/cw-toolchain:recipe-") {
 		t.Errorf("the fresh runner did not pull the toolchain")
 	}
+	for _, part := range []string{"check", "test", "x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"} {
+		if !strings.Contains(b, part+" started from the target/ snapshot in S3") {
+			t.Errorf("fresh runner: %s did not start from its snapshot", part)
+		}
+	}
 	figB := cacheFigures(b)
 	for _, stage := range []string{"build amd64", "build arm64", "test"} {
-		f, ok := figB[stage]
-		if !ok || f[0] == 0 || f[1] != 0 {
-			t.Errorf("fresh runner, %s: %d hits, %d misses (want every library crate a hit): %v", stage, f[0], f[1], figB)
+		if f, ok := figB[stage]; !ok || f[0]+f[1] != 0 {
+			t.Errorf("fresh runner over the snapshots, %s compiled %d crates through sccache (%d hits, %d misses), want none: %v", stage, f[0]+f[1], f[0], f[1], figB)
 		}
 	}
 	if !bytes.Equal(sums, sumsB) {
-		t.Errorf("binaries built from the cache differ:\n%s\n%s", sums, sumsB)
+		t.Errorf("binaries built over the snapshots differ:\n%s\n%s", sums, sumsB)
+	}
+	if n := len(snapshotKeys()); n != 4 {
+		t.Errorf("a run that compiled no dependency changed the snapshots: %d, want 4", n)
+	}
+
+	// B2: a fresh runner with the packs only (the snapshots erased): every
+	// library crate is a hit, the same bytes; it writes the snapshots again.
+	dropSnapshots()
+	_, b2, sumsB2 := release("fresh-packs")
+	figB2 := cacheFigures(b2)
+	for _, stage := range []string{"build amd64", "build arm64", "test"} {
+		f, ok := figB2[stage]
+		if !ok || f[0] == 0 || f[1] != 0 {
+			t.Errorf("fresh runner over the packs, %s: %d hits, %d misses (want every library crate a hit): %v", stage, f[0], f[1], figB2)
+		}
+	}
+	if !bytes.Equal(sums, sumsB2) {
+		t.Errorf("binaries built from the packs differ:\n%s\n%s", sums, sumsB2)
+	}
+	if n := len(snapshotKeys()); n != 4 {
+		t.Errorf("with no snapshot in S3, a trusted run wrote %d, want 4", n)
 	}
 	// An edit, then its revert, on that runner: the revert is served from
 	// the cache (S3's entries and the edit's own) and must give the
@@ -162,27 +212,37 @@ func TestE2ECompileCache(t *testing.T) {
 		t.Errorf("binaries built without a reachable cache differ:\n%s\n%s", sums, sumsC)
 	}
 
-	// D: a corrupted pack: a warning, that stage compiles, same binaries.
-	var corrupted string
+	// D: a corrupted pack and a corrupted snapshot of the same stage: a
+	// warning each, that stage compiles, same binaries.
+	var corrupted, corruptedSnap string
 	for _, k := range cacheKeys() {
 		if strings.Contains(k, "/x86_64-unknown-linux-gnu/") {
-			corrupted = k
-			break
+			if strings.HasPrefix(k, "_cache/sccache/") && corrupted == "" {
+				corrupted = k
+			}
+			if strings.HasPrefix(k, "_cache/target/") {
+				corruptedSnap = k
+			}
 		}
 	}
-	if corrupted == "" {
-		t.Fatal("no pack for x86_64")
+	if corrupted == "" || corruptedSnap == "" {
+		t.Fatalf("no pack or no snapshot for x86_64: %v", cacheKeys())
 	}
 	garbage := "not a pack"
-	if _, err := client.PutObject(context.Background(), bucket, corrupted, strings.NewReader(garbage), int64(len(garbage)), minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
+	for _, k := range []string{corrupted, corruptedSnap} {
+		if _, err := client.PutObject(context.Background(), bucket, k, strings.NewReader(garbage), int64(len(garbage)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, d, sumsD := release("corrupt")
-	if !strings.Contains(d, "is corrupted") {
-		t.Errorf("a corrupted pack gave no warning")
+	if !strings.Contains(d, "is corrupted") || !strings.Contains(d, "the target/ snapshot of x86_64-unknown-linux-gnu: ") {
+		t.Errorf("a corrupted pack and snapshot gave no warning")
 	}
 	if f := cacheFigures(d)["build amd64"]; f[1] == 0 {
-		t.Errorf("with its pack corrupted, build amd64 had no miss: %v", f)
+		t.Errorf("with its pack and snapshot corrupted, build amd64 had no miss: %v", f)
+	}
+	if !strings.Contains(d, "aarch64-unknown-linux-gnu started from the target/ snapshot in S3") {
+		t.Errorf("a corrupted snapshot of one stage kept another from its own")
 	}
 	if !bytes.Equal(sums, sumsD) {
 		t.Errorf("binaries built beside a corrupted pack differ:\n%s\n%s", sums, sumsD)
@@ -206,6 +266,22 @@ func TestE2ECompileCache(t *testing.T) {
 	if x86 == 0 {
 		t.Error("no pack for x86_64 after the corrupted one was replaced")
 	}
+	if _, ok := state[corruptedSnap]; ok {
+		t.Errorf("the corrupted snapshot is still there")
+	}
+	var x86Snap int
+	for _, k := range snapshotKeys() {
+		if strings.Contains(k, "/x86_64-unknown-linux-gnu/") {
+			body := readObject(t, client, bucket, k)
+			if sum := sha256.Sum256([]byte(body)); !strings.HasSuffix(k, hex.EncodeToString(sum[:])+".tar.zst") {
+				t.Errorf("%s does not hold the snapshot its name says", k)
+			}
+			x86Snap++
+		}
+	}
+	if x86Snap != 1 {
+		t.Errorf("%d snapshots for x86_64 after the corrupted one was replaced, want 1", x86Snap)
+	}
 
 	// E: read-only (a pull request): reads, writes nothing.
 	before := bucketState(t, client, bucket)
@@ -213,8 +289,8 @@ func TestE2ECompileCache(t *testing.T) {
 	if !strings.Contains(e, "reads only (--cache read-only)") {
 		t.Errorf("the read-only run did not say so")
 	}
-	if f := cacheFigures(e)["build arm64"]; f[0] == 0 {
-		t.Errorf("read-only run, build arm64: no hit: %v", f)
+	if !strings.Contains(e, "aarch64-unknown-linux-gnu started from the target/ snapshot in S3") {
+		t.Errorf("read-only run, build arm64: not started from its snapshot")
 	}
 	if after := bucketState(t, client, bucket); len(after) != len(before) {
 		t.Errorf("a read-only run wrote to the bucket: %d objects before, %d after", len(before), len(after))

@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+	"sync"
 	"time"
 
 	"dagger.io/dagger"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/publish"
@@ -30,6 +31,7 @@ type Session struct {
 	mode     trust.Mode
 	log      io.Writer
 	restored map[string]Restored
+	snaps    *snapshots
 }
 
 // Options are what a session needs from the front end.
@@ -97,14 +99,25 @@ func Open(ctx context.Context, c *dagger.Client, o Options) (*pipeline.CompileCa
 			}
 		}
 	}
+	snaps := &snapshots{store: store, toEngine: func(p string) *dagger.File { return c.Host().File(p) }, dir: filepath.Join(dir, "target"), trusted: o.Mode == trust.ReadWrite,
+		newest: map[string]minio.ObjectInfo{}, fetched: map[string]int64{}, restored: map[string]bool{}}
+	listed, err := store.ListSnapshots(ctx, o.Partitions)
+	if err != nil {
+		warnf("%v: no target/ snapshots", err)
+	}
+	for part, l := range listed {
+		if len(l) > 0 {
+			snaps.newest[part] = l[0]
+		}
+	}
 	access := "reads and writes"
 	if o.Mode != trust.ReadWrite {
 		access = "reads only"
 	}
-	fmt.Fprintf(o.Log, "Compile cache: %s, %s (%s); %d packs, %d downloaded (%s) in %s\n",
-		store.Where(), access, o.Why, n, down, HumanBytes(bytes), time.Since(start).Round(10*time.Millisecond))
-	return &pipeline.CompileCache{Packs: packs, ReadOnly: o.Mode != trust.ReadWrite},
-		&Session{store: store, dir: dir, mode: o.Mode, log: o.Log, restored: restored}
+	fmt.Fprintf(o.Log, "Compile cache: %s, %s (%s); %d packs, %d downloaded (%s) in %s; target/ snapshots of %d of %d stages\n",
+		store.Where(), access, o.Why, n, down, HumanBytes(bytes), time.Since(start).Round(10*time.Millisecond), len(snaps.newest), len(o.Partitions))
+	return &pipeline.CompileCache{Packs: packs, ReadOnly: o.Mode != trust.ReadWrite, Snapshots: snaps},
+		&Session{store: store, dir: dir, mode: o.Mode, log: o.Log, restored: restored, snaps: snaps}
 }
 
 // storeID names a bucket and prefix as a folder.
@@ -113,20 +126,25 @@ func storeID(cfg publish.Config) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// Save uploads the packs of the stages that succeeded, in a trusted run,
-// and prints per stage what was read and written. Failures are warnings:
-// the release is complete without them.
+// Save uploads, in a trusted run, the packs and target/ snapshots of the
+// stages that succeeded, and prints per stage what was read and written.
+// Each one's size and sha256 come from the engine first: what S3 has
+// already is neither exported nor sent again. Failures are warnings: the
+// release is complete without them.
 func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 	if s == nil {
 		return
 	}
-	written := map[string]int64{}
+	var mu sync.Mutex
+	written, snapWritten := map[string]int64{}, map[string]int64{}
 	start := time.Now()
-	defer func() { s.report(written, time.Since(start)) }()
-	if s.mode != trust.ReadWrite || res == nil || len(res.CompilePacks) == 0 {
+	defer func() { s.report(written, snapWritten, time.Since(start)) }()
+	if s.mode != trust.ReadWrite || res == nil || len(res.CompilePacks)+len(res.TargetSnapshots) == 0 {
 		return
 	}
 	warnf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Fprintf(s.log, "Compile cache: warning: "+format+"\n", args...)
 	}
 	tmp, err := os.MkdirTemp("", "garage-release-packs-")
@@ -135,50 +153,86 @@ func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 		return
 	}
 	defer os.RemoveAll(tmp)
-	for part, f := range res.CompilePacks {
-		// A stage the engine did not run again hands back the pack of the
-		// run that did, already uploaded: its digest says so without
-		// exporting it.
-		if d, err := f.Digest(ctx, dagger.FileDigestOpts{ExcludeMetadata: true}); err == nil {
-			if sum, ok := strings.CutPrefix(d, "sha256:"); ok && s.store.Has(ctx, part, sum) {
-				continue
-			}
+	var wg sync.WaitGroup
+	upload := func(kind, part string, up *pipeline.CacheUpload, has func(sum string) bool, save func(file string) (int64, error), done map[string]int64) {
+		defer wg.Done()
+		text, err := up.Info.Contents(ctx)
+		if err != nil {
+			warnf("the %s of %s: %s", kind, part, pipeline.Describe(err))
+			return
 		}
-		local := filepath.Join(tmp, part+".tar")
-		if _, err := f.Export(ctx, local); err != nil {
-			warnf("the pack of %s: %s", part, pipeline.Describe(err))
-			continue
+		sum, _, ok, err := pipeline.ParseCacheInfo(text)
+		if err != nil {
+			warnf("the %s of %s: %v", kind, part, err)
+			return
 		}
-		n, err := s.store.Save(ctx, part, local)
+		if !ok || has(sum) {
+			return // nothing new, or written by an earlier run
+		}
+		local := filepath.Join(tmp, kind+"-"+part)
+		if _, err := up.File.Export(ctx, local); err != nil {
+			warnf("the %s of %s: %s", kind, part, pipeline.Describe(err))
+			return
+		}
+		n, err := save(local)
 		if err != nil {
 			warnf("%v: the next run compiles it again", err)
-			continue
+			return
 		}
-		if n > 0 {
-			written[part] = n
+		if n == 0 {
+			return
+		}
+		mu.Lock()
+		done[part] = n
+		mu.Unlock()
+		if kind == "pack" {
 			// This machine has it now: the next run need not download it.
 			if sum, err := FileSum(local); err == nil {
 				os.Rename(local, filepath.Join(s.dir, part, sum+".tar"))
 			}
 		}
 	}
+	for part, up := range res.CompilePacks {
+		wg.Add(1)
+		go upload("pack", part, up, func(sum string) bool { return s.store.Has(ctx, part, sum) },
+			func(f string) (int64, error) { return s.store.Save(ctx, part, f) }, written)
+	}
+	for part, up := range res.TargetSnapshots {
+		wg.Add(1)
+		go upload("target/ snapshot", part, up, func(sum string) bool { return s.store.HasSnapshot(ctx, part, sum) },
+			func(f string) (int64, error) { return s.store.SaveSnapshot(ctx, part, f) }, snapWritten)
+	}
+	wg.Wait()
 }
 
 // report prints, per partition, the bytes read from S3 and written to it,
 // then the packs written.
-func (s *Session) report(written map[string]int64, took time.Duration) {
+func (s *Session) report(written, snapWritten map[string]int64, took time.Duration) {
 	parts := make([]string, 0, len(s.restored))
 	for p := range s.restored {
 		parts = append(parts, p)
 	}
 	sort.Strings(parts)
-	var wr int64
+	var wr, swr int64
 	for _, p := range parts {
 		r := s.restored[p]
-		fmt.Fprintf(s.log, "Compile cache: %-26s read %s (%d of %d packs downloaded), wrote %s\n", p, HumanBytes(r.Bytes), r.Downloaded, r.Packs, HumanBytes(written[p]))
+		line := fmt.Sprintf("Compile cache: %-26s read %s (%d of %d packs downloaded), wrote %s", p, HumanBytes(r.Bytes), r.Downloaded, r.Packs, HumanBytes(written[p]))
+		s.snaps.mu.Lock()
+		switch {
+		case s.snaps.restored[p] && s.snaps.fetched[p] > 0:
+			line += fmt.Sprintf("; target/ snapshot read (%s)", HumanBytes(s.snaps.fetched[p]))
+		case s.snaps.restored[p]:
+			line += "; target/ snapshot read (already on this machine)"
+		}
+		s.snaps.mu.Unlock()
+		if n := snapWritten[p]; n > 0 {
+			line += fmt.Sprintf("; target/ snapshot written (%s)", HumanBytes(n))
+		}
+		fmt.Fprintln(s.log, line)
 		wr += written[p]
+		swr += snapWritten[p]
 	}
-	fmt.Fprintf(s.log, "Compile cache: wrote %d packs (%s) in %s\n", len(written), HumanBytes(wr), took.Round(10*time.Millisecond))
+	fmt.Fprintf(s.log, "Compile cache: wrote %d packs (%s) and %d target/ snapshots (%s) in %s\n", len(written), HumanBytes(wr), len(snapWritten), HumanBytes(swr), took.Round(10*time.Millisecond))
 }
 
 // HumanBytes is n in B, kB, MB or GB.

@@ -1,6 +1,7 @@
-// Package compilecache keeps the compile cache (sccache's entries) in the
-// project's S3 bucket, so that a fresh CI runner starts warm the way
-// Garage's runners do from its Nix cache in S3.
+// Package compilecache keeps the compile cache (sccache's entries, and
+// snapshots of the target/ volumes: see snapshot.go) in the project's S3
+// bucket, so that a fresh CI runner starts warm the way Garage's runners
+// do from its Nix cache in S3.
 //
 // Debian's sccache is built without any cloud storage, so sccache runs on
 // a local disk cache inside the engine (a cache volume per stage), and this
@@ -55,6 +56,8 @@ type Store struct {
 	mc   *minio.Client
 	cfg  publish.Config // normalised
 	root string         // full key prefix of the toolchain's partitions
+	// troot is the same for the toolchain's target/ snapshots.
+	troot string
 }
 
 // OpenStore returns the store of toolchain (a digest naming the toolchain
@@ -67,7 +70,7 @@ func OpenStore(cfg publish.Config, toolchain string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{mc: mc, cfg: n, root: n.Prefix + sccacheDir + toolchain + "/"}, nil
+	return &Store{mc: mc, cfg: n, root: n.Prefix + sccacheDir + toolchain + "/", troot: n.Prefix + targetDir + toolchain + "/"}, nil
 }
 
 // Where names the store for messages: bucket and key prefix.
@@ -167,6 +170,8 @@ func (s *Store) Restore(ctx context.Context, dir string, partitions []string) (m
 // errCorrupted marks a pack whose bytes are not what its name says.
 var errCorrupted = errors.New("corrupted")
 
+func isCorrupted(err error) bool { return errors.Is(err, errCorrupted) }
+
 // Remove deletes a pack key of this store (a corrupted one, so that a
 // good copy can take its name); a key outside the store is refused.
 func (s *Store) Remove(ctx context.Context, key string) error {
@@ -201,8 +206,10 @@ func (s *Store) download(ctx context.Context, key, dest string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)) + ".tar"; got != filepath.Base(dest) {
-		return fmt.Errorf("%s is %w (its sha256 is %s)", key, errCorrupted, strings.TrimSuffix(got, ".tar"))
+	// The name is <sha256>.tar (a pack) or <sha256>.tar.zst (a snapshot).
+	sum := hex.EncodeToString(h.Sum(nil))
+	if name, _, _ := strings.Cut(filepath.Base(dest), "."); sum != name {
+		return fmt.Errorf("%s is %w (its sha256 is %s)", key, errCorrupted, sum)
 	}
 	return os.Rename(tmp.Name(), dest)
 }
@@ -278,12 +285,13 @@ func listAll(ctx context.Context, mc *minio.Client, cfg publish.Config, prefix s
 	return out, nil
 }
 
-// Group is what `cache stats` shows for one toolchain and partition.
+// Group is what `cache stats` shows for one kind (sccache packs, target/
+// snapshots), toolchain and partition.
 type Group struct {
-	Toolchain, Partition string
-	Objects              int
-	Bytes                int64
-	Oldest, Newest       time.Time
+	Kind, Toolchain, Partition string
+	Objects                    int
+	Bytes                      int64
+	Oldest, Newest             time.Time
 }
 
 // Stats lists everything under the cache folder of the bucket cfg names,
@@ -300,17 +308,15 @@ func Stats(ctx context.Context, cfg publish.Config) ([]Group, error) {
 	groups := map[string]*Group{}
 	var order []string
 	for _, o := range objs {
-		rel := strings.TrimPrefix(o.Key, n.Prefix+sccacheDir)
-		tc, part := "(other)", "(other)"
-		if rel != o.Key {
-			if parts := strings.SplitN(rel, "/", 3); len(parts) == 3 {
-				tc, part = parts[0], parts[1]
-			}
+		kind, tc, part := "(other)", "(other)", "(other)"
+		if rel := strings.TrimPrefix(o.Key, n.Prefix+Dir); isPack(rel) {
+			parts := strings.Split(rel, "/")
+			kind, tc, part = parts[0], parts[1], parts[2]
 		}
-		k := tc + "/" + part
+		k := kind + "/" + tc + "/" + part
 		g, ok := groups[k]
 		if !ok {
-			g = &Group{Toolchain: tc, Partition: part, Oldest: o.LastModified}
+			g = &Group{Kind: kind, Toolchain: tc, Partition: part, Oldest: o.LastModified}
 			groups[k] = g
 			order = append(order, k)
 		}
@@ -339,12 +345,21 @@ type Erased struct {
 	Foreign int
 }
 
-// isPack says whether rel, a key under Dir, is a pack as Save writes it:
-// sccache/<toolchain>/<partition>/<sha256>.tar.
+// isPack says whether rel, a key under Dir, is a pack as Save writes it,
+// sccache/<toolchain>/<partition>/<sha256>.tar, or a snapshot as
+// SaveSnapshot does, target/<toolchain>/<partition>/<sha256>.tar.zst.
 func isPack(rel string) bool {
 	parts := strings.Split(rel, "/")
-	return len(parts) == 4 && parts[0] == "sccache" && parts[1] != "" && parts[2] != "" &&
-		!strings.Contains(rel, "..") && packName.MatchString(parts[3])
+	if len(parts) != 4 || parts[1] == "" || parts[2] == "" || strings.Contains(rel, "..") {
+		return false
+	}
+	switch parts[0] {
+	case "sccache":
+		return packName.MatchString(parts[3])
+	case "target":
+		return snapshotName.MatchString(parts[3])
+	}
+	return false
 }
 
 // Erase removes the packs under the cache folder of the bucket cfg names,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"dagger.io/dagger"
 	"github.com/minio/minio-go/v7"
 
 	"github.com/garage-release/garage-release/ci/publish"
@@ -123,7 +124,7 @@ func TestSaveRestoreErase(t *testing.T) {
 		t.Fatal("Remove took a key outside the cache")
 	}
 	groups, err := Stats(ctx, cfg)
-	if err != nil || len(groups) != 3 || groups[0].Toolchain != "(other)" || groups[1].Partition != "test" || groups[1].Objects != 2 || groups[2].Partition != "x86_64-unknown-linux-gnu" || groups[2].Objects != 1 {
+	if err != nil || len(groups) != 3 || groups[0].Toolchain != "(other)" || groups[0].Objects != 2 || groups[1].Partition != "test" || groups[1].Objects != 1 || groups[2].Partition != "x86_64-unknown-linux-gnu" || groups[2].Objects != 1 {
 		t.Fatalf("stats: %+v %v", groups, err)
 	}
 
@@ -179,5 +180,104 @@ func TestRestoreRefused(t *testing.T) {
 	_, _, err = s.Restore(context.Background(), t.TempDir(), []string{"test"})
 	if err == nil || !strings.Contains(err.Error(), "refused the credentials") || strings.Contains(err.Error(), cfg.SecretKey) {
 		t.Fatalf("refused credentials: %v", err)
+	}
+}
+
+// TestSnapshots: a target/ snapshot goes up once under its sha256, only
+// the newest two of a partition stay, the newest is fetched once and
+// checked, a corrupted one is refused and (in a trusted run) removed, and
+// stats and erase know snapshots from what is not ours.
+func TestSnapshots(t *testing.T) {
+	cfg, c := setup(t)
+	ctx := context.Background()
+	s, err := OpenStore(cfg, "recipe-abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const part = "aarch64-unknown-linux-gnu"
+	foreign := []string{"proj/_cache/target/recipe-abc/" + part + "/notes.txt", "proj/garage/v1.0.0/x86_64-unknown-linux-musl/garage"}
+	for _, k := range foreign {
+		put(t, c, cfg.Bucket, k, "not a snapshot")
+	}
+	write := func(body string) (string, string) {
+		p := filepath.Join(t.TempDir(), "snap")
+		os.WriteFile(p, []byte(body), 0o644)
+		sum := sha256.Sum256([]byte(body))
+		return p, hex.EncodeToString(sum[:])
+	}
+	var sums []string
+	for i, body := range []string{"first", "second", "third"} {
+		if i > 0 {
+			time.Sleep(1100 * time.Millisecond) // S3 times have a second's resolution
+		}
+		p, sum := write(body)
+		sums = append(sums, sum)
+		if n, err := s.SaveSnapshot(ctx, part, p); err != nil || n != int64(len(body)) {
+			t.Fatalf("save %s: %d bytes, %v", body, n, err)
+		}
+		if n, err := s.SaveSnapshot(ctx, part, p); err != nil || n != 0 {
+			t.Fatalf("save %s again: %d bytes, %v; want 0 (it is there)", body, n, err)
+		}
+	}
+	listed, err := s.ListSnapshots(ctx, []string{part, "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range listed[part] {
+		names = append(names, filepath.Base(o.Key))
+	}
+	if want := []string{sums[2] + ".tar.zst", sums[1] + ".tar.zst"}; !slices.Equal(names, want) || len(listed["test"]) != 0 {
+		t.Fatalf("snapshots after three saves: %v (test: %v); want the newest two, newest first: %v", names, listed["test"], want)
+	}
+
+	handed := ""
+	snaps := &snapshots{store: s, dir: t.TempDir(), trusted: true, toEngine: func(p string) *dagger.File { handed = p; return nil },
+		newest: map[string]minio.ObjectInfo{part: listed[part][0]}, fetched: map[string]int64{}, restored: map[string]bool{}}
+	if !snaps.Has(part) || snaps.Has("test") {
+		t.Fatal("Has: wrong partitions")
+	}
+	if _, err := snaps.Fetch(ctx, part); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(handed); err != nil || string(data) != "third" || snaps.fetched[part] != 5 {
+		t.Fatalf("fetched %q (%v), %d bytes counted; want the newest, \"third\"", data, err, snaps.fetched[part])
+	}
+	// On this machine already: not downloaded again.
+	snaps.fetched = map[string]int64{}
+	if _, err := snaps.Fetch(ctx, part); err != nil || snaps.fetched[part] != 0 {
+		t.Fatalf("second fetch: %v, downloaded %d bytes", err, snaps.fetched[part])
+	}
+
+	// A corrupted snapshot is refused, forgotten and removed.
+	bad := "proj/_cache/target/recipe-abc/test/" + strings.Repeat("0", 64) + ".tar.zst"
+	put(t, c, cfg.Bucket, bad, "not the snapshot named")
+	listed, _ = s.ListSnapshots(ctx, []string{"test"})
+	snaps.newest["test"] = listed["test"][0]
+	if _, err := snaps.Fetch(ctx, "test"); err == nil || !strings.Contains(err.Error(), "corrupted") {
+		t.Fatalf("corrupted snapshot: %v", err)
+	}
+	if snaps.Has("test") {
+		t.Fatal("a corrupted snapshot is still offered")
+	}
+	if _, err := c.StatObject(ctx, cfg.Bucket, bad, minio.StatObjectOptions{}); err == nil {
+		t.Fatal("a trusted run left the corrupted snapshot in S3")
+	}
+	if err := s.removeSnapshot(ctx, foreign[0]); err == nil {
+		t.Fatal("removeSnapshot took a key that is not a snapshot")
+	}
+
+	groups, err := Stats(ctx, cfg)
+	if err != nil || len(groups) != 2 || groups[0].Kind != "(other)" || groups[1].Kind != "target" || groups[1].Partition != part || groups[1].Objects != 2 {
+		t.Fatalf("stats: %+v %v", groups, err)
+	}
+	done, err := Erase(ctx, cfg, time.Time{})
+	if err != nil || done.Objects != 2 || done.Foreign != 1 {
+		t.Fatalf("erase: %+v %v", done, err)
+	}
+	for _, k := range foreign {
+		if _, err := c.StatObject(ctx, cfg.Bucket, k, minio.StatObjectOptions{}); err != nil {
+			t.Fatalf("erase removed %s: %v", k, err)
+		}
 	}
 }

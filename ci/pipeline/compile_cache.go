@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"dagger.io/dagger"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/target"
@@ -33,6 +34,25 @@ type CompileCache struct {
 	// is not trusted (a pull request) must not write what a release may
 	// use later. Its volumes are its own too (Config.Untrusted).
 	ReadOnly bool
+	// Snapshots are the target/ snapshots in S3 (see TargetSnapshots);
+	// nil: none.
+	Snapshots TargetSnapshots
+}
+
+// TargetSnapshots are whole target/ volumes kept in S3, one per partition,
+// so that a fresh runner starts where a trusted run left off: what sccache
+// cannot cache (build scripts compiled and run, proc-macros, C code that
+// build scripts compile) is then not done again either. A snapshot holds
+// the volume's source record (see freshSourcesScript), so the freshness
+// repair treats it as it treats a warm engine's volume: cargo rebuilds
+// exactly what changed since, and the bytes are those of a cold build.
+type TargetSnapshots interface {
+	// Has says whether S3 holds a snapshot of the partition.
+	Has(partition string) bool
+	// Fetch gives the partition's newest snapshot (a zstd-compressed
+	// tar), downloaded and checked only when asked: only an empty volume
+	// asks.
+	Fetch(ctx context.Context, partition string) (*dagger.File, error)
 }
 
 const (
@@ -43,6 +63,15 @@ const (
 	// Result.CompilePacks files come from.
 	packPath = "/out/sccache-pack.tar"
 )
+
+// cacheInfoPath is, beside a pack or snapshot made after a stage, its
+// sha256 and size ("<sha256> <bytes>"; an empty file when none was made):
+// the front end reads it to decide whether to upload, without exporting
+// or hashing the file.
+const cacheInfoPath = "/out/cache-info"
+
+// snapshotPath is the target/ snapshot made after a stage.
+const snapshotPath = "/out/target.tar.zst"
 
 // sccacheStatsFile gets one JSON line of sccache's statistics per cargo
 // command of a stage.
@@ -178,45 +207,170 @@ mkdir -p /out
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf ` + packPath + ` -T /tmp/sccache-new
 cp /tmp/sccache-now .garage-release-known.new
 mv -f .garage-release-known.new .garage-release-known
+if [ -s /tmp/sccache-new ]; then
+  echo "$(sha256sum < ` + packPath + ` | cut -c1-64) $(stat -c %s ` + packPath + `)" > ` + cacheInfoPath + `
+else
+  : > ` + cacheInfoPath + `
+fi
 `
 
-// seedCompileCache unpacks the restored packs into their volumes, all at
-// once, before any stage compiles. A failure is a note: the stages then
-// compile with what the volume has.
+// seedCompileCache unpacks the restored packs into their volumes, and a
+// target/ snapshot into each target/ volume that is empty, all at once,
+// before any stage compiles. A failure is a note: the stages then compile
+// with what the volume has.
 func (p *Pipeline) seedCompileCache(ctx context.Context, rep *Report, partitions []string) {
 	cc := p.cfg.CompileCache
-	if cc == nil || len(cc.Packs) == 0 {
+	if cc == nil {
 		return
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	var wg sync.WaitGroup
 	for _, part := range partitions {
-		packs, ok := cc.Packs[part]
-		if !ok || packs == nil {
-			continue
+		if packs := cc.Packs[part]; packs != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := p.c.Container().From(p.cfg.BaseImage).
+					WithMountedCache(sccacheDir, p.sccacheVolume(part), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
+					WithMountedDirectory(packsDir, packs).
+					// An exec is cached by its inputs, not its volumes': a
+					// new namespace must unpack into its own volume.
+					WithEnvVariable("GARAGE_RELEASE_CACHE_NAMESPACE", p.cfg.CacheNamespace).
+					WithExec([]string{"sh", "-c", seedScript}).
+					Sync(ctx)
+				if err != nil {
+					rep.note(fmt.Sprintf("compile cache: the packs of %s did not unpack (%s): it compiles without them", part, firstLine(Describe(err))))
+				}
+			}()
 		}
-		g.Go(func() error {
-			_, err := p.c.Container().From(p.cfg.BaseImage).
-				WithMountedCache(sccacheDir, p.sccacheVolume(part), dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
-				WithMountedDirectory(packsDir, packs).
-				WithExec([]string{"sh", "-c", seedScript}).
-				Sync(gctx)
-			if err != nil {
-				rep.note(fmt.Sprintf("compile cache: the packs of %s did not unpack (%s): it compiles without them", part, firstLine(Describe(err))))
-			}
-			return nil
-		})
+		if cc.Snapshots != nil && cc.Snapshots.Has(part) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if note := p.restoreSnapshot(ctx, cc.Snapshots, part); note != "" {
+					rep.note("compile cache: " + note)
+				}
+			}()
+		}
 	}
-	g.Wait()
+	wg.Wait()
+}
+
+// targetRecordProbe says whether a target/ volume holds anything: every
+// build writes the source record before cargo writes a file.
+const targetRecordProbe = `if [ -e ` + sourcesStamp + ` ]; then echo warm; else echo empty; fi`
+
+// restoreSnapshotScript unpacks a snapshot into an empty target/ volume.
+// The volume was probed empty, but another run may have filled it since:
+// the record says so, and the snapshot is then left out.
+const restoreSnapshotScript = `set -eu
+if [ -e ` + sourcesStamp + ` ]; then echo "filled meanwhile: kept"; exit 0; fi
+zstd -q -d -c /snapshot.tar.zst | tar -x -C /target
+`
+
+// restoreSnapshot fills the partition's target/ volume from its snapshot
+// when the volume is empty; it returns a note for the summary.
+func (p *Pipeline) restoreSnapshot(ctx context.Context, snaps TargetSnapshots, part string) string {
+	vol := p.cache("target", part)
+	locked := dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}
+	// The probe must run every time: the volume, not an input, decides.
+	state, err := p.c.Container().From(p.cfg.BaseImage).
+		WithMountedCache("/target", vol, locked).
+		WithEnvVariable("GARAGE_RELEASE_PROBE", fmt.Sprintf("%s %d", p.cfg.CacheNamespace, time.Now().UnixNano())).
+		WithExec([]string{"sh", "-c", targetRecordProbe}).
+		Stdout(ctx)
+	if err != nil {
+		return fmt.Sprintf("the target/ volume of %s could not be probed (%s): no snapshot restored", part, firstLine(Describe(err)))
+	}
+	if strings.TrimSpace(state) != "empty" {
+		return ""
+	}
+	start := time.Now()
+	snap, err := snaps.Fetch(ctx, part)
+	if err != nil {
+		return fmt.Sprintf("the target/ snapshot of %s: %v: it compiles without it", part, err)
+	}
+	_, err = p.Toolchain().
+		WithMountedCache("/target", vol, locked).
+		WithMountedFile("/snapshot.tar.zst", snap).
+		WithEnvVariable("GARAGE_RELEASE_CACHE_NAMESPACE", p.cfg.CacheNamespace).
+		WithExec([]string{"sh", "-c", restoreSnapshotScript}).
+		Sync(ctx)
+	if err != nil {
+		return fmt.Sprintf("the target/ snapshot of %s did not unpack (%s): it compiles without it", part, firstLine(Describe(err)))
+	}
+	return fmt.Sprintf("%s started from the target/ snapshot in S3 (restored in %s)", part, time.Since(start).Round(10*time.Millisecond))
+}
+
+// CacheUpload is something a stage made for the compile cache in S3: the
+// file, and its sha256 and size to decide on an upload without reading it.
+type CacheUpload struct {
+	File *dagger.File
+	// Info is "<sha256> <bytes>", or empty when nothing was made.
+	Info *dagger.File
 }
 
 // compilePack is the pack of what the stage that ended in ctr added to the
 // partition's volume; nil when no pack is made (no cache, or read-only).
-func (p *Pipeline) compilePack(ctr *dagger.Container) *dagger.File {
+func (p *Pipeline) compilePack(ctr *dagger.Container) *CacheUpload {
 	cc := p.cfg.CompileCache
 	if cc == nil || cc.ReadOnly {
 		return nil
 	}
-	return ctr.WithExec([]string{"sh", "-c", packScript}).File(packPath)
+	done := ctr.WithExec([]string{"sh", "-c", packScript})
+	return &CacheUpload{File: done.File(packPath), Info: done.File(cacheInfoPath)}
+}
+
+// snapshotScript snapshots the target/ volume after a stage, when the
+// stage compiled a dependency (a crate not under /src: the snapshot in S3
+// lacks it) or S3 has no snapshot of the partition (FORCE). A stage that
+// compiled only the project's own crates makes none: the snapshot in S3
+// serves as well, the repair rebuilding those.
+const snapshotScript = `set -eu
+mkdir -p /out
+: > ` + cacheInfoPath + `
+` + compiledDependencyScript + `
+if [ "${FORCE:-}" != 1 ] && ! compiled_dependency "$LOG_FILE"; then
+  exit 0
+fi
+tar -C /target --exclude=./` + BuildLog + ` -cf - . | zstd -q -T0 -3 -o ` + snapshotPath + `
+echo "$(sha256sum < ` + snapshotPath + ` | cut -c1-64) $(stat -c %s ` + snapshotPath + `)" > ` + cacheInfoPath + `
+`
+
+// compiledDependencyScript defines compiled_dependency: whether a stage's
+// log shows cargo compiling (or checking) a crate that is not under /src,
+// a dependency: the project's own crates print their path.
+const compiledDependencyScript = `compiled_dependency() {
+  grep -E '^ +(Compiling|Checking) [^ ]+ v' "$1" 2>/dev/null | grep -qv ' (/src[/)]'
+}`
+
+// targetSnapshot is the snapshot of the partition's target/ volume after
+// the stage that ended in ctr (see snapshotScript); nil when none may be
+// made (no cache, or read-only).
+func (p *Pipeline) targetSnapshot(ctr *dagger.Container, part string) *CacheUpload {
+	cc := p.cfg.CompileCache
+	if cc == nil || cc.ReadOnly || cc.Snapshots == nil {
+		return nil
+	}
+	force := "0"
+	if !cc.Snapshots.Has(part) {
+		force = "1"
+	}
+	done := ctr.WithEnvVariable("FORCE", force).WithExec([]string{"sh", "-c", snapshotScript})
+	return &CacheUpload{File: done.File(snapshotPath), Info: done.File(cacheInfoPath)}
+}
+
+// ParseCacheInfo reads a CacheUpload's Info: ok is false when nothing was
+// made.
+func ParseCacheInfo(text string) (sum string, size int64, ok bool, err error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", 0, false, nil
+	}
+	var n int
+	if n, err = fmt.Sscanf(text, "%64s %d", &sum, &size); err != nil || n != 2 || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" {
+		return "", 0, false, fmt.Errorf("compile cache: unreadable size and sha256 %q", text)
+	}
+	return sum, size, true, nil
 }
 
 // SccacheStats are one stage's compile cache figures, summed over its

@@ -100,3 +100,54 @@ func TestCachePartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestCompiledDependency: a stage's log says a dependency was compiled
+// (so the target/ snapshot in S3 lacks it and a new one is made) only
+// when cargo compiled or checked a crate outside /src.
+func TestCompiledDependency(t *testing.T) {
+	cases := []struct {
+		name, log string
+		want      bool
+	}{
+		{"registry crate", "   Compiling serde v1.0.219\n   Compiling heavy v1.19.0 (/src)\n", true},
+		{"git dependency", "   Compiling gitdep v0.1.0 (https://example.invalid/x/y#0123abc)\n", true},
+		{"clippy on a dependency", "    Checking memchr v2.7.4\n", true},
+		{"build script of a vendored crate", "   Compiling zstd-sys v2.0.13+zstd.1.5.6\n", true},
+		{"only the project's crates", "   Compiling core v0.1.0 (/src/crates/core)\n    Checking cw v0.1.0 (/src)\n    Finished `release` profile [optimized] target(s) in 3.2s\n", false},
+		{"nothing compiled", "$ cargo build --release\n    Finished `release` profile [optimized] target(s) in 0.11s\n", false},
+		{"a crate of /srcx is not the project", "   Compiling other v0.1.0 (/srcx/other)\n", true},
+		{"a warning quoting Compiling", "warning: Compiling things\n", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), "stage.log")
+			if err := os.WriteFile(log, []byte(c.log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := exec.Command("sh", "-c", compiledDependencyScript+"\ncompiled_dependency \"$1\"", "test", log).Run()
+			if got := err == nil; got != c.want {
+				t.Errorf("compiled_dependency = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseCacheInfo(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		text    string
+		ok, bad bool
+	}{
+		{"", false, false},
+		{"\n", false, false},
+		{sum + " 1234\n", true, false},
+		{"xyz 12", false, true},
+		{sum[:63] + "g 12", false, true},
+		{sum, false, true},
+	} {
+		got, size, ok, err := ParseCacheInfo(c.text)
+		if ok != c.ok || (err != nil) != c.bad || (ok && (got != sum || size != 1234)) {
+			t.Errorf("ParseCacheInfo(%q) = %q %d %v %v", c.text, got, size, ok, err)
+		}
+	}
+}

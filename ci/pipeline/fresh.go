@@ -16,6 +16,13 @@ import "dagger.io/dagger"
 // when any recorded version of it differs from its content now (or it was
 // never recorded): cargo then rebuilds what changed, and only that. After a
 // successful build the record is just that build's sources.
+//
+// The other way round, a file newer than the record whose every recorded
+// version is its content now is given an old mtime (OldMtime): its
+// artifacts were built from exactly these bytes. A fresh clone (every
+// file as new as the checkout) over a restored target/ snapshot then
+// rebuilds nothing that did not change, as cargo's checksum freshness
+// would, instead of every local crate.
 const freshSourcesScript = `set -eu
 stamp=$1 src=$2 now=$3
 cd "$src"
@@ -29,11 +36,18 @@ if [ ! -s "$stamp" ]; then
   # target/. (Empty, awk would take the current sources for the record.)
   find . -type f -exec touch {} +
 else
-  awk 'FNR == NR { seen[substr($0, 67)] = seen[substr($0, 67)] " " substr($0, 1, 64); next }
+  # Only files newer than the record can look changed to cargo.
+  find . -type f -newer "$stamp" > "$now.newer"
+  awk -v newer="$now.newer" -v touched="$now.touch" -v same="$now.old" '
+       BEGIN { while ((getline l < newer) > 0) nw[l] = 1; printf "" > touched; printf "" > same }
+       FNR == NR { seen[substr($0, 67)] = seen[substr($0, 67)] " " substr($0, 1, 64); next }
        { p = substr($0, 67); n = split(seen[p], hs, " ")
-         if (n == 0) { print p; next }
-         for (i = 1; i <= n; i++) if (hs[i] != substr($0, 1, 64)) { print p; next } }' \
-    "$stamp" "$now" | while IFS= read -r f; do touch -- "$f"; done
+         if (n == 0) { print p > touched; next }
+         for (i = 1; i <= n; i++) if (hs[i] != substr($0, 1, 64)) { print p > touched; next }
+         if (p in nw) print p > same }' "$stamp" "$now"
+  xargs -r -d '\n' touch -- < "$now.touch"
+  xargs -r -d '\n' touch -d @` + OldMtime + ` -- < "$now.old"
+  rm -f "$now.newer" "$now.touch" "$now.old"
 fi
 # This attempt's sources join the record before cargo writes anything.
 # Written aside and renamed: a stage killed here (cancelled by another
@@ -77,6 +91,10 @@ const logScript = `run_logged() {
   return "$rc"
 }
 `
+
+// OldMtime (2000-01-01, in seconds) is the mtime of a source file whose
+// content is what its artifacts were built from: older than any build.
+const OldMtime = "946684800"
 
 // LoggedName is the $0 of a logged command that is not cargo.
 const LoggedName = "logged"

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,10 @@ func TestFreshSources(t *testing.T) {
 }
 
 func testFreshSources(t *testing.T, shared bool) {
+	oldMtime, err := strconv.ParseInt(OldMtime, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src, tmp := t.TempDir(), t.TempDir()
 	stamp, now := filepath.Join(tmp, "stamp"), filepath.Join(tmp, "now")
 	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -37,9 +42,14 @@ func testFreshSources(t *testing.T, shared bool) {
 		}
 		os.Chtimes(p, old, old) // as the engine hands them over: no useful mtime
 	}
-	repair := func() map[string]bool {
+	// checkout: every file newer than the record, as a fresh clone.
+	checkout := time.Now().Add(time.Hour)
+	repair := func(fromCheckout bool) map[string]bool {
 		for _, n := range []string{"a.rs", "tests/b.rs"} {
 			os.Chtimes(filepath.Join(src, n), old, old)
+			if fromCheckout {
+				os.Chtimes(filepath.Join(src, n), checkout, checkout)
+			}
 		}
 		cmd := exec.Command("sh", "-c", freshSourcesScript, "fresh-sources", stamp, src, now)
 		if shared {
@@ -53,10 +63,20 @@ func testFreshSources(t *testing.T, shared bool) {
 		if err != nil {
 			t.Fatalf("repair: %v\n%s", err, out)
 		}
+		// Touched: newer than the record (cargo rebuilds). Not touched: as
+		// old as it was, or made older than any build (OldMtime).
 		touched := map[string]bool{}
 		for _, n := range []string{"a.rs", "tests/b.rs"} {
 			info, _ := os.Stat(filepath.Join(src, n))
-			touched[n] = !info.ModTime().Equal(old)
+			m := info.ModTime()
+			switch {
+			case m.Equal(old) || m.Unix() == oldMtime:
+				touched[n] = false
+			case fromCheckout && m.Equal(checkout):
+				t.Errorf("%s kept the checkout's mtime: neither made old nor touched", n)
+			default:
+				touched[n] = true
+			}
 		}
 		return touched
 	}
@@ -65,20 +85,25 @@ func testFreshSources(t *testing.T, shared bool) {
 		os.WriteFile(stamp, data, 0o644)
 	}
 	steps := []struct {
-		name    string
-		edit    func()
-		success bool
-		want    map[string]bool
+		name     string
+		edit     func()
+		checkout bool // every file newer than the record
+		success  bool
+		want     map[string]bool
 	}{
-		{"first build", func() { write("a.rs", "a1"); write("tests/b.rs", "b1") }, true, map[string]bool{"a.rs": true, "tests/b.rs": true}},
-		{"no change", func() {}, true, map[string]bool{"a.rs": false, "tests/b.rs": false}},
-		{"b edited, build fails", func() { write("tests/b.rs", "b2") }, false, map[string]bool{"a.rs": false, "tests/b.rs": true}},
-		{"b reverted, a edited", func() { write("tests/b.rs", "b1"); write("a.rs", "a2") }, true, map[string]bool{"a.rs": true, "tests/b.rs": true}},
-		{"no change after success", func() {}, true, map[string]bool{"a.rs": false, "tests/b.rs": false}},
+		{"first build", func() { write("a.rs", "a1"); write("tests/b.rs", "b1") }, false, true, map[string]bool{"a.rs": true, "tests/b.rs": true}},
+		{"no change", func() {}, false, true, map[string]bool{"a.rs": false, "tests/b.rs": false}},
+		{"fresh checkout, no change", func() {}, true, true, map[string]bool{"a.rs": false, "tests/b.rs": false}},
+		{"b edited, build fails", func() { write("tests/b.rs", "b2") }, false, false, map[string]bool{"a.rs": false, "tests/b.rs": true}},
+		// b1 is back, but the failed build may have left artifacts of b2.
+		{"fresh checkout, b reverted", func() { write("tests/b.rs", "b1") }, true, false, map[string]bool{"a.rs": false, "tests/b.rs": true}},
+		{"b reverted, a edited", func() { write("tests/b.rs", "b1"); write("a.rs", "a2") }, false, true, map[string]bool{"a.rs": true, "tests/b.rs": true}},
+		{"fresh checkout, a edited", func() { write("a.rs", "a3") }, true, true, map[string]bool{"a.rs": true, "tests/b.rs": false}},
+		{"no change after success", func() {}, false, true, map[string]bool{"a.rs": false, "tests/b.rs": false}},
 	}
 	for _, s := range steps {
 		s.edit()
-		got := repair()
+		got := repair(s.checkout)
 		for n, want := range s.want {
 			if got[n] != want {
 				t.Errorf("%s: %s touched=%v, want %v", s.name, n, got[n], want)

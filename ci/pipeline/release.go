@@ -54,21 +54,33 @@ type Result struct {
 	Toolchain *dagger.Container
 	// CompilePacks are, by partition, the packs of compile cache entries
 	// the stages that succeeded added (see CompileCache), to upload.
-	CompilePacks map[string]*dagger.File
+	CompilePacks map[string]*CacheUpload
+	// TargetSnapshots are, by partition, the target/ volumes after the
+	// stages that succeeded (see TargetSnapshots), to upload.
+	TargetSnapshots map[string]*CacheUpload
 
 	mu sync.Mutex
 }
 
-func (r *Result) addPack(partition string, f *dagger.File) {
-	if f == nil {
-		return
-	}
+// addCacheUploads keeps what the stage that ended in ctr made for the
+// compile cache in S3: the pack of its new sccache entries and the
+// snapshot of its target/ volume.
+func (r *Result) addCacheUploads(p *Pipeline, ctr *dagger.Container, partition string) {
+	pack, snap := p.compilePack(ctr), p.targetSnapshot(ctr, partition)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.CompilePacks == nil {
-		r.CompilePacks = map[string]*dagger.File{}
+	if pack != nil {
+		if r.CompilePacks == nil {
+			r.CompilePacks = map[string]*CacheUpload{}
+		}
+		r.CompilePacks[partition] = pack
 	}
-	r.CompilePacks[partition] = f
+	if snap != nil {
+		if r.TargetSnapshots == nil {
+			r.TargetSnapshots = map[string]*CacheUpload{}
+		}
+		r.TargetSnapshots[partition] = snap
+	}
 }
 
 // Run runs the selected stages as one DAG. Checks, tests, docs and every
@@ -142,7 +154,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 					}
 					if p.cfg.Project.Checks.Clippy {
 						p.readCacheStats(ctx, rep, ctr, "check", "check")
-						res.addPack("check", p.compilePack(ctr))
+						res.addCacheUploads(p, ctr, "check")
 					}
 					if p.cfg.Project.Checks.Clippy {
 						rep.warn(p.SkippedBenches()...)
@@ -177,7 +189,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 							return err
 						}
 						p.readCacheStats(ctx, rep, ctr, "test", "test")
-						res.addPack("test", p.compilePack(ctr))
+						res.addCacheUploads(p, ctr, "test")
 						return rep.readLog(ctx, ctr, "test")
 					})
 				})
@@ -285,7 +297,7 @@ func (p *Pipeline) runTarget(ctx context.Context, rep *Report, slots chan struct
 		}
 		bin = ctr.File("/out/" + p.cfg.Project.Binary)
 		p.readCacheStats(ctx, rep, ctr, logName("build", t.Name), "build "+t.Name)
-		res.addPack(t.Triple, p.compilePack(ctr))
+		res.addCacheUploads(p, ctr, t.Triple)
 		return rep.readLog(ctx, ctr, logName("build", t.Name))
 	})
 	if err != nil {

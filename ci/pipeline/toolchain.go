@@ -19,8 +19,8 @@ var hostPackages = []string{
 	"rustc", "cargo", "rustfmt", "rust-clippy", "libstd-rust-dev",
 	"gcc", "g++", "libc6-dev", "qemu-user", "file", "curl", "ca-certificates",
 	"make", "cmake", "perl", "pkg-config", "m4", "autoconf", "automake", "libtool", "nasm",
-	// The compile cache (see CompileCache).
-	"sccache",
+	// The compile cache (see CompileCache) and its target/ snapshots.
+	"sccache", "zstd",
 }
 
 // ToolchainPackages lists the Debian packages of the toolchain image, for
