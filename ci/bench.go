@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
@@ -53,10 +55,10 @@ func benchCommands() []command {
 				fs.StringVar(&o.source, "source", "", "the Rust project to measure (default: the bundled example)")
 				fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
 				fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
-				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF; with --floor, the toolchain the fresh runner pulls")
+				fs.StringVar(&o.pushRef, "toolchain-ref", "", "also measure 'toolchain --publish REF' and a release with --toolchain-image REF; with --floor, the push measured, and without REGISTRY the registry (REF's folder) the fresh runner finds its toolchain in")
 				fs.BoolVar(&o.failFast, "fail-fast", false, "measure only how soon a release reports a planted clippy error, against clippy alone (fresh cache volumes, the toolchain as it is)")
 				fs.BoolVar(&benchFloor, "floor", false, "measure 'build' instead of releases: plain cargo in the toolchain container (the floor) and 'build', cold, after a one-line edit and with no change; "+
-					"given an S3 bucket (S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and --toolchain-ref or REGISTRY (pushed to <REGISTRY>/"+benchToolchainRepo+":bench), also a fresh runner: new cache namespace, toolchain pulled, compile cache from S3")
+					"given an S3 bucket (S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and REGISTRY or --toolchain-ref, also a fresh runner: new cache namespace, toolchain found in <registry>/"+benchToolchainRepo+" by its recipe (--registry, as a user's CI finds it) and pulled, compile cache from S3")
 				targetsFlag(fs, o)
 			},
 			run: runBench,
@@ -97,14 +99,23 @@ type benchJob struct {
 	// REGISTRY. Only --floor reads REGISTRY: the other modes would push to
 	// a publishing registry the user did not name for the bench.
 	ToolchainRef string
+	// Registry is, with --floor, the --registry of the fresh runner's
+	// builds: REGISTRY, else the folder of ToolchainRef's repository.
+	Registry string
 	// S3 says where the fresh runner's compile cache goes, with --floor
 	// ("" none); the releases see the environment as it is.
 	S3 string
 }
 
-// benchToolchainRepo is the repository under REGISTRY the floor bench
-// pushes the toolchain to, for the fresh runner to pull.
-const benchToolchainRepo = "garage-release-bench-toolchain"
+// benchImage is the --image of the fresh runner's builds, so that the
+// toolchain they share goes to a repository of the bench's own,
+// <registry>/benchToolchainRepo, never to the project's.
+const benchImage = "garage-release-bench"
+
+// benchToolchainRepo is the repository under the registry the floor bench
+// pushes the toolchain to: by recipe (the fresh runner's lookup) and as
+// :bench (the measured push).
+const benchToolchainRepo = benchImage + "-toolchain"
 
 func (o *options) benchJob(e *env, source string) (benchJob, error) {
 	job := benchJob{Source: source, Runs: o.runs, JSON: o.json, FailFast: o.failFast, Floor: benchFloor, Targets: o.targets, ToolchainRef: o.pushRef}
@@ -119,8 +130,19 @@ func (o *options) benchJob(e *env, source string) (benchJob, error) {
 	if !job.Floor {
 		return job, nil
 	}
-	if registry := e.getenv("REGISTRY"); job.ToolchainRef == "" && registry != "" {
-		job.ToolchainRef = strings.TrimSuffix(registry, "/") + "/" + benchToolchainRepo + ":bench"
+	job.Registry = strings.TrimSuffix(e.getenv("REGISTRY"), "/")
+	if job.ToolchainRef == "" && job.Registry != "" {
+		job.ToolchainRef = job.Registry + "/" + benchToolchainRepo + ":bench"
+	}
+	if job.Registry == "" && job.ToolchainRef != "" {
+		ref, err := name.ParseReference(job.ToolchainRef)
+		if err != nil {
+			return job, usagef("--toolchain-ref %q is not an image reference: %v", job.ToolchainRef, err)
+		}
+		job.Registry = ref.Context().RegistryStr()
+		if dir := path.Dir(ref.Context().RepositoryStr()); dir != "." {
+			job.Registry += "/" + dir
+		}
 	}
 	if ep, b := e.getenv("S3_ENDPOINT"), e.getenv("S3_BUCKET"); ep != "" && b != "" {
 		job.S3 = b + " at " + ep
@@ -134,8 +156,8 @@ func (j benchJob) freshSkipped() string {
 	if j.S3 == "" {
 		missing = append(missing, "S3 bucket for the compile cache (S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	}
-	if j.ToolchainRef == "" {
-		missing = append(missing, "registry to push the toolchain to (REGISTRY or --toolchain-ref)")
+	if j.Registry == "" {
+		missing = append(missing, "registry to share the toolchain through (REGISTRY or --toolchain-ref)")
 	}
 	if len(missing) == 0 {
 		return ""
@@ -391,7 +413,8 @@ func (b *floorBench) run(ctx context.Context, rep *benchReport) error {
 	}
 	// The warm-engine rows compile without the compile cache, as the floor
 	// does: an S3 bucket in the environment must not serve them.
-	warmEnv := benchEnv(os.Environ(), nil, "S3_ENDPOINT", "S3_BUCKET")
+	// Nor a registry: they find the toolchain in the engine.
+	warmEnv := benchEnv(os.Environ(), nil, "S3_ENDPOINT", "S3_BUCKET", "REGISTRY")
 	volumes := 0
 	n := b.job.Runs
 	for i := 1; i <= n; i++ {
@@ -449,7 +472,7 @@ func (b *floorBench) run(ctx context.Context, rep *benchReport) error {
 	} else {
 		by := figuresByName(rep.Figures)
 		rep.Notes = append(rep.Notes,
-			fmt.Sprintf("the fresh runner pulled %s; the engine already held its layers (it pushed them), so the pull is faster than on a really new machine", b.job.ToolchainRef),
+			fmt.Sprintf("the fresh runner found its toolchain in %s/%s by its recipe and pulled it; the engine already held its layers (it built them), so the pull is faster than on a really new machine", b.job.Registry, benchToolchainRepo),
 			fmt.Sprintf("the fresh runner's first run (filling S3) took %.2fx the warm-engine cold build", ratio(by[figFreshFill].Wall, by[figWarmCold].Wall)))
 	}
 	rep.Notes = append(rep.Notes,
@@ -463,7 +486,9 @@ func (b *floorBench) run(ctx context.Context, rep *benchReport) error {
 // follow the project: the toolchain pushed, a first build filling the
 // compile cache, then builds in new cache namespaces (nothing of the
 // engine's) with a host cache folder of their own (nothing of this
-// machine's), after a one-line edit and with no change.
+// machine's), after a one-line edit and with no change. Each build finds
+// its toolchain as a user's CI does, by --registry and its recipe: the
+// first one ever pushes it, the others pull it.
 func (b *floorBench) freshRunner(ctx context.Context, i int, volumes *int, add func(string, benchRun)) (prefix string, err error) {
 	n := b.job.Runs
 	ref := b.job.ToolchainRef
@@ -488,7 +513,7 @@ func (b *floorBench) freshRunner(ctx context.Context, i int, volumes *int, add f
 		*volumes++
 		b.progress("run %d/%d: build, fresh runner, %s (cache namespace %s, S3 prefix %s)", i, n, what, ns, prefix)
 		env := benchEnv(os.Environ(), map[string]string{"S3_PREFIX": prefix, "XDG_CACHE_HOME": host})
-		r, err := timeProgramEnv(ctx, b.self, b.ws.src, env, b.build("--cache-namespace", ns, "--toolchain-image", ref)...)
+		r, err := timeProgramEnv(ctx, b.self, b.ws.src, env, b.freshArgs(ns)...)
 		if err != nil {
 			return r, err
 		}
@@ -496,6 +521,9 @@ func (b *floorBench) freshRunner(ctx context.Context, i int, volumes *int, add f
 			b.progress("  %s", l)
 		}
 		if err := compileCacheUsed(name, r); err != nil {
+			return r, err
+		}
+		if err := toolchainShared(name, r); err != nil {
 			return r, err
 		}
 		add(name, r)
@@ -509,6 +537,26 @@ func (b *floorBench) freshRunner(ctx context.Context, i int, volumes *int, add f
 	}
 	_, err = runner(figFreshSame, "no change")
 	return prefix, err
+}
+
+// freshArgs are a fresh-runner build's, in the cache namespace ns. They
+// find the toolchain by --registry and its recipe, as a user's CI does;
+// read-write as a trusted CI run, whatever CI variables the bench runs
+// under, so that the first build writes what the others read.
+func (b *floorBench) freshArgs(ns string) []string {
+	return b.build("--cache-namespace", ns, "--cache", "read-write", "--registry", b.job.Registry, "--image", benchImage)
+}
+
+// toolchainShared checks that a fresh-runner build found its toolchain in
+// the registry (the first may instead push it, when no run did before):
+// a toolchain taken from the engine would make the row a warm one.
+func toolchainShared(name string, r benchRun) error {
+	for _, l := range r.Notes {
+		if strings.HasPrefix(l, "Toolchain: pulling ") || (name == figFreshFill && strings.HasPrefix(l, "Toolchain: pushed ")) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: build did not pull its toolchain from the registry:\n%s", name, strings.Join(r.Notes, "\n"))
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"github.com/garage-release/garage-release/ci/example"
 	"github.com/garage-release/garage-release/ci/outdir"
 	"github.com/garage-release/garage-release/ci/testenv"
+	"github.com/garage-release/garage-release/ci/trust"
 )
 
 func TestMedian(t *testing.T) {
@@ -208,12 +209,23 @@ func TestBenchJob(t *testing.T) {
 		t.Errorf("no S3, no registry: %+v, %v, skipped %q", j, err, j.freshSkipped())
 	}
 	vars["S3_ENDPOINT"], vars["S3_BUCKET"], vars["REGISTRY"] = "http://127.0.0.1:9000", "b", "127.0.0.1:5000/ns/"
-	if j, err = job(options{set: floor, runs: 1}); err != nil || j.ToolchainRef != "127.0.0.1:5000/ns/"+benchToolchainRepo+":bench" || j.freshSkipped() != "" {
+	if j, err = job(options{set: floor, runs: 1}); err != nil || j.ToolchainRef != "127.0.0.1:5000/ns/"+benchToolchainRepo+":bench" || j.Registry != "127.0.0.1:5000/ns" || j.freshSkipped() != "" {
 		t.Errorf("REGISTRY: %+v, %v, skipped %q", j, err, j.freshSkipped())
 	}
-	if j, _ = job(options{set: floor, pushRef: "r:1"}); j.ToolchainRef != "r:1" {
-		t.Errorf("--toolchain-ref does not win over REGISTRY: %q", j.ToolchainRef)
+	if j, _ = job(options{set: floor, pushRef: "r:1"}); j.ToolchainRef != "r:1" || j.Registry != "127.0.0.1:5000/ns" {
+		t.Errorf("--toolchain-ref does not win over REGISTRY for the push, or REGISTRY not for the lookup: %+v", j)
 	}
+	// Without REGISTRY, the fresh runner looks in --toolchain-ref's folder.
+	delete(vars, "REGISTRY")
+	for ref, want := range map[string]string{"127.0.0.1:5101/bench/toolchain:1": "127.0.0.1:5101/bench", "127.0.0.1:5000/tc:1": "127.0.0.1:5000"} {
+		if j, err = job(options{set: floor, pushRef: ref}); err != nil || j.Registry != want || j.freshSkipped() != "" {
+			t.Errorf("--toolchain-ref %s: %+v, %v, skipped %q; want the registry %s", ref, j, err, j.freshSkipped(), want)
+		}
+	}
+	if _, err = job(options{set: floor, pushRef: "Not A Ref"}); err == nil {
+		t.Error("--toolchain-ref 'Not A Ref' accepted")
+	}
+	vars["REGISTRY"] = "127.0.0.1:5000/ns/"
 	// Without --floor, REGISTRY is the user's publishing registry: the
 	// bench pushes nothing there.
 	if j, _ = job(options{}); j.ToolchainRef != "" || j.S3 != "" {
@@ -224,6 +236,34 @@ func TestBenchJob(t *testing.T) {
 	}
 	if _, err = job(options{targets: []string{"sparc"}}); err == nil {
 		t.Error("--targets sparc accepted")
+	}
+}
+
+// TestFreshRunnerArgs: the fresh runner's build is a command line build
+// accepts, and it finds its toolchain by the recipe lookup in the bench's
+// own repository, read-write even under a CI provider's variables.
+func TestFreshRunnerArgs(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeFS(example.FS, dir); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"CI": "true", "REGISTRY": "127.0.0.1:5000/other"}
+	e := &env{stdout: io.Discard, stderr: io.Discard, workdir: dir, getenv: func(k string) string { return vars[k] }}
+	b := &floorBench{job: benchJob{Registry: "127.0.0.1:5000/ns"},
+		build: func(extra ...string) []string {
+			return append([]string{"build", "--source", dir, "--tag", benchTag}, extra...)
+		}}
+	args := b.freshArgs("bench-x")
+	o, _, err := parseCommand(e, commands()[args[0]], args)
+	if err != nil {
+		t.Fatalf("%s: %v", strings.Join(args, " "), err)
+	}
+	l, err := o.toolchainLookup(e)
+	if err != nil || l.Repo != "127.0.0.1:5000/ns/"+benchToolchainRepo || l.Mode != trust.ReadWrite {
+		t.Errorf("%s: lookup %+v, %v; want %s/%s read-write", strings.Join(args, " "), l, err, b.job.Registry, benchToolchainRepo)
+	}
+	if o.toolchainImage != "" {
+		t.Errorf("the fresh runner names its toolchain image: %s", o.toolchainImage)
 	}
 }
 

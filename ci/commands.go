@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"dagger.io/dagger"
@@ -37,6 +38,13 @@ func commands() map[string]command {
 // stageCommands run stages of the pipeline on the engine.
 func stageCommands() []command {
 	stage := func(name, summary string, st pipeline.Stages, flags ...func(*pflag.FlagSet, *options)) command {
+		// The stages that run in the toolchain find it in the registry by
+		// its recipe, as release does, so they read the registry and who
+		// may write there; the docs alone read neither.
+		shares := buildsToolchain(st)
+		if shares {
+			flags = slices.Concat(flags, []func(*pflag.FlagSet, *options){cacheFlag, registryFlagSet})
+		}
 		return command{
 			name: name, summary: summary,
 			flags: func(fs *pflag.FlagSet, o *options) {
@@ -46,12 +54,19 @@ func stageCommands() []command {
 			},
 			run: func(ctx context.Context, e *env, o *options) error {
 				announce(e, o)
+				var look toolchainLookup
+				if shares {
+					var err error
+					if look, err = o.toolchainLookup(e); err != nil {
+						return err
+					}
+				}
 				c, err := connect(ctx, e, o)
 				if err != nil {
 					return err
 				}
 				defer closeClient(c)
-				_, err = runStages(ctx, c, e, o, st)
+				_, err = runSharingToolchain(ctx, c, e, o, look, st)
 				return err
 			},
 		}
@@ -73,7 +88,7 @@ func stageCommands() []command {
 				fs.IntVar(&o.cores, "cores", 0, "the engine's CPU count, for the scheduler: fewer than the stages to run at once runs the checks first (default: asked from the engine)")
 				fs.BoolVar(&o.publish, "publish", false, "after a successful release, publish to S3 and the registry")
 				fs.BoolVar(&o.force, "force", false, "with --publish: overwrite a stable version that is already published")
-				fs.StringVar(&o.cache, "cache", "auto", "the caches that follow the project: the toolchain image in the registry (with --registry) and the compile cache in S3 (with an S3 bucket): read-write reads and writes them, read-only only reads, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
+				cacheFlag(fs, o)
 				cacheBucketFlag(fs, o)
 				s3FlagSet(fs, o)
 				registryFlagSet(fs, o)

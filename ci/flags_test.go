@@ -28,19 +28,22 @@ import (
 
 // TestCommandFlags: each command shows only the flags of the concerns it
 // reads: plan and publish need no engine and show no engine flags, docs
-// builds no target, check and test export nothing, and the toolchain is
-// pushed by the engine, whose own configuration decides plain http.
+// builds no target and no toolchain (so no registry nor --cache), check
+// and test export nothing, and the toolchain is pushed by the engine,
+// whose own configuration decides plain http.
 // TestEveryFlagIsRead proves each listed flag is read.
 func TestCommandFlags(t *testing.T) {
 	stage := []string{"toolchain-image", "debian-mirror", "cache-bust", "base-image", "verbose", "cache-namespace", "logs", "progress-every"}
 	built := append(append([]string{"source", "binary", "features", "build-packages", "targets", "jobs"}, stage...), "tag", "commit", "out")
 	s3 := []string{"s3-endpoint", "s3-bucket", "s3-prefix", "s3-region", "s3-insecure"}
 	registry := []string{"registry", "image", "registry-insecure"}
+	// The commands that build the toolchain share it through the registry.
+	shared := append([]string{"cache"}, registry...)
 	want := map[string][]string{
-		"check":     append(append([]string{"source", "features", "build-packages"}, stage...), "checks", "clippy-args", "lints"),
-		"test":      append(append([]string{"source", "features", "build-packages"}, stage...), "test-args"),
-		"build":     built,
-		"image":     built,
+		"check":     slices.Concat([]string{"source", "features", "build-packages"}, stage, []string{"checks", "clippy-args", "lints"}, shared),
+		"test":      slices.Concat([]string{"source", "features", "build-packages"}, stage, []string{"test-args"}, shared),
+		"build":     slices.Concat(built, shared),
+		"image":     slices.Concat(built, shared),
 		"docs":      {"source", "base-image", "verbose", "logs", "progress-every", "out"},
 		"toolchain": {"toolchain-image", "debian-mirror", "cache-bust", "base-image", "verbose", "publish"},
 		"plan":      append(append([]string{"source", "binary", "targets", "tag", "commit", "dist"}, append(s3, "registry", "image")...), "json"),
@@ -93,22 +96,26 @@ type effect struct {
 	// the pipeline's (the compile cache reads Cache).
 	Publish request.Publish
 	Cache   request.Cache
+	// Toolchain is where the toolchain is looked up by its recipe.
+	Toolchain toolchainLookup
 	// Job is the command's own effective configuration, where it has one.
 	Job    any
 	JobErr string
 }
 
 // consumes says which parts of effect each command's run reads, following
-// its run function: runStages reads the pipeline, the failed-run logs and
-// (when it exports) --out and the provenance; runRelease also publishes;
-// the commands without stages have a job of their own.
+// its run function: runStages reads the pipeline, the failed-run logs, the
+// compile cache's settings and (when it exports) --out and the provenance;
+// the commands that build the toolchain look it up (toolchainLookup);
+// runRelease also publishes; the commands without stages have a job of
+// their own.
 var consumes = map[string][]string{
-	"check":     {"pipeline", "logs", "engine"},
-	"test":      {"pipeline", "logs", "engine"},
-	"build":     {"pipeline", "logs", "engine", "out", "attest"},
-	"image":     {"pipeline", "logs", "engine", "out", "attest"},
+	"check":     {"pipeline", "logs", "engine", "cache", "toolchain"},
+	"test":      {"pipeline", "logs", "engine", "cache", "toolchain"},
+	"build":     {"pipeline", "logs", "engine", "out", "attest", "cache", "toolchain"},
+	"image":     {"pipeline", "logs", "engine", "out", "attest", "cache", "toolchain"},
 	"docs":      {"pipeline", "logs", "engine", "out", "attest"},
-	"release":   {"pipeline", "logs", "engine", "out", "attest", "publish", "cache"},
+	"release":   {"pipeline", "logs", "engine", "out", "attest", "publish", "cache", "toolchain"},
 	"verify":    {"pipeline", "logs", "engine", "job"},
 	"toolchain": {"engine", "job"},
 	"engine":    {"engine"},
@@ -170,6 +177,11 @@ func effectOf(t *testing.T, dir string, vars map[string]string, args []string) (
 			ef.Publish = o.request(e).Publish
 		case "cache":
 			ef.Cache = o.request(e).Cache
+		case "toolchain":
+			var err error
+			if ef.Toolchain, err = o.toolchainLookup(e); err != nil {
+				ef.JobErr = "the toolchain lookup: " + err.Error()
+			}
 		case "job":
 			var err error
 			ef.Job, err = jobOf(e, o, cmd.name)

@@ -171,7 +171,14 @@ func s3FlagSet(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.s3.insecure, "s3-insecure", false, "plain http to the S3 endpoint (default: https unless the endpoint URL says http)")
 }
 
-// registryFlagSet is for the commands that push or tag the image.
+// cacheFlag says what a run may do with the caches that follow the project
+// from runner to runner, for the commands that use them.
+func cacheFlag(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.cache, "cache", "auto", "the caches that follow the project: the toolchain image in the registry (with --registry) and the compile cache in S3 (with an S3 bucket): read-write reads and writes them, read-only only reads, off neither; auto: read-write for a tag, a protected or default branch or a local run, read-only for a pull request")
+}
+
+// registryFlagSet is for the commands that push or tag the image, or
+// share the toolchain through the registry.
 func registryFlagSet(fs *pflag.FlagSet, o *options) {
 	registryNameFlags(fs, o)
 	fs.BoolVar(&o.insecure, "registry-insecure", false, "plain http to the registry (a local test registry)")

@@ -119,6 +119,10 @@ func registryFor(e *env, o *options, repo string) *publish.Registry {
 // key, region or login, or a stable version already out, costs seconds.
 func runRelease(ctx context.Context, e *env, o *options) error {
 	announce(e, o)
+	look, err := o.toolchainLookup(e)
+	if err != nil {
+		return err
+	}
 	pub := o.request(e).Publish
 	var cfg publish.Config
 	var reg *publish.Registry
@@ -126,7 +130,6 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 		if err := publishable(o); err != nil {
 			return err
 		}
-		var err error
 		if cfg, err = s3Config(e, o); err != nil {
 			return err
 		}
@@ -146,13 +149,9 @@ func runRelease(ctx context.Context, e *env, o *options) error {
 		return err
 	}
 	defer closeClient(c)
-	pushRef := sharedToolchain(ctx, c, e, o)
-	res, err := runStages(ctx, c, e, o, pipeline.AllStages)
+	res, err := runSharingToolchain(ctx, c, e, o, look, pipeline.AllStages)
 	if err != nil {
 		return err
-	}
-	if pushRef != "" {
-		pushToolchain(ctx, c, e, res.Toolchain, pushRef)
 	}
 	if !pub.Enabled {
 		return nil
