@@ -86,10 +86,13 @@ func TestE2EReleaseExample(t *testing.T) {
 	const tag = "v0.0.1-e2e"
 	// A namespace of its own makes the first run build for real.
 	ns := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	// A memo of checked binaries of its own (see verifiedMemoFile).
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	code, _, stderr := runCLI(t, work, "release", "--tag", tag, "--commit", strings.Repeat("ab", 20), "--out", "dist", "--cache-namespace", ns)
 	if code != 0 {
 		t.Fatalf("release exited %d", code)
 	}
+	memo := verifiedMemoFile(t, len(target.All))
 	if !strings.Contains(stderr, "releasing the bundled example") {
 		t.Errorf("release did not say it releases the bundled example")
 	}
@@ -112,6 +115,34 @@ func TestE2EReleaseExample(t *testing.T) {
 			t.Errorf("%s was built %d times in two runs with no change, want 1", tg.Name, n)
 		}
 	}
+	// The same binaries came from the memo: nothing was stored again (a
+	// store replaces the file), and the sums above are the same.
+	if again := verifiedMemoFile(t, len(target.All)); !os.SameFile(memo, again) {
+		t.Errorf("the second run stored binaries in the memo again: it read them back")
+	}
+}
+
+// verifiedMemoFile checks that the memo of checked binaries under
+// XDG_CACHE_HOME holds want entries and returns the file's identity. An
+// entry is stored only when the engine's digest proves the sha256 read
+// back: no entry means the engine's digest format is not one Verify knows.
+func verifiedMemoFile(t *testing.T, want int) os.FileInfo {
+	t.Helper()
+	path := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "garage-release", "verified.json")
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("no memo of checked binaries: %v", err)
+	}
+	var f struct {
+		Entries map[string]json.RawMessage `json:"entries"`
+	}
+	if err := json.Unmarshal(readFile(t, path), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Entries) != want {
+		t.Errorf("the memo holds %d entries, want %d", len(f.Entries), want)
+	}
+	return info
 }
 
 // buildCount reads how many times the engine ran t's build in namespace ns.

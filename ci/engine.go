@@ -20,6 +20,7 @@ import (
 	"github.com/garage-release/garage-release/ci/pipeline"
 	"github.com/garage-release/garage-release/ci/project"
 	"github.com/garage-release/garage-release/ci/trust"
+	"github.com/garage-release/garage-release/ci/verified"
 	"github.com/garage-release/garage-release/ci/version"
 )
 
@@ -99,8 +100,9 @@ func closeClient(c *dagger.Client) {
 	}
 }
 
-// newPipeline uploads the source and returns the pipeline for o.
-func newPipeline(c *dagger.Client, e *env, o *options, cc *pipeline.CompileCache) (*pipeline.Pipeline, error) {
+// newPipeline uploads the source and returns the pipeline for o. memo
+// (nil: none) spares reading back binaries already checked.
+func newPipeline(c *dagger.Client, e *env, o *options, cc *pipeline.CompileCache, memo pipeline.VerifiedMemo) (*pipeline.Pipeline, error) {
 	var src *dagger.Directory
 	if o.projectDir == "" {
 		fmt.Fprintln(e.stderr, "No Cargo.toml here and no --source: releasing the bundled example project (ci/example).")
@@ -130,7 +132,18 @@ func newPipeline(c *dagger.Client, e *env, o *options, cc *pipeline.CompileCache
 	}
 	cfg := pipelineConfig(e, o)
 	cfg.Source, cfg.RegistryAuth, cfg.CompileCache = src, engineRegistryAuth(c, e), cc
+	cfg.Verified = memo
 	return pipeline.New(c, cfg)
+}
+
+// verifiedMemo is the memo of the binaries already checked, kept in the
+// user's cache folder; nil (every binary read back) without one.
+func verifiedMemo(e *env) pipeline.VerifiedMemo {
+	path, err := verified.DefaultPath()
+	if err != nil {
+		return nil
+	}
+	return verified.Open(path, e.stderr)
 }
 
 // pipelineConfig is the pipeline's configuration for o, but for what needs
@@ -228,7 +241,7 @@ func targetNames(o *options) string {
 // runStages runs stages, prints the summary and exports dist/ on success.
 func runStages(ctx context.Context, c *dagger.Client, e *env, o *options, st pipeline.Stages) (*pipeline.Result, error) {
 	cc, session := openCompileCache(ctx, c, e, o, pipelineConfig(e, o), st)
-	p, err := newPipeline(c, e, o, cc)
+	p, err := newPipeline(c, e, o, cc, verifiedMemo(e))
 	if err != nil {
 		return nil, err
 	}

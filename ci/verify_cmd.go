@@ -68,7 +68,9 @@ func runVerify(ctx context.Context, e *env, o *options) error {
 	}
 	defer closeClient(c)
 	st := pipeline.Stages{Build: true, Image: m.Build != nil && m.Build.ImageDigest != ""}
-	p, err := newPipeline(c, e, o, nil) // a rebuild to compare owes nothing to any cache
+	// A rebuild to compare owes nothing to any cache: no compile cache, and
+	// no memo of checked binaries (every binary is read back and checked).
+	p, err := newPipeline(c, e, o, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,11 @@ import (
 	"github.com/garage-release/garage-release/ci/target"
 )
 
+// Rules names the rules Check applies. A memo of binaries that passed
+// (see pipeline.VerifiedMemo) keys by it: changing the rules must change
+// it, or a binary the new rules reject would pass from the memo.
+const Rules = "1"
+
 // Check reads data as an ELF executable and returns an error naming every
 // way it is not a static binary for t.
 func Check(data []byte, t target.Target) error {

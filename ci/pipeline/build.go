@@ -1,17 +1,10 @@
 package pipeline
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"dagger.io/dagger"
 
-	"github.com/garage-release/garage-release/ci/elfcheck"
-	"github.com/garage-release/garage-release/ci/manifest"
 	"github.com/garage-release/garage-release/ci/target"
 )
 
@@ -51,44 +44,4 @@ func (p *Pipeline) BuildContainer(t target.Target) *dagger.Container {
 // Build returns the static release binary for t.
 func (p *Pipeline) Build(t target.Target) *dagger.File {
 	return p.BuildContainer(t).File("/out/" + p.cfg.Project.Binary)
-}
-
-// Verify reads the binary back from the engine, proves it static for t with
-// debug/elf, and returns its manifest entry (size and sha256 of exactly the
-// bytes checked).
-func (p *Pipeline) Verify(ctx context.Context, t target.Target, bin *dagger.File) (manifest.Artifact, error) {
-	data, err := p.readFile(ctx, bin)
-	if err != nil {
-		return manifest.Artifact{}, err
-	}
-	if err := elfcheck.Check(data, t); err != nil {
-		return manifest.Artifact{}, err
-	}
-	sum := sha256.Sum256(data)
-	return manifest.Artifact{
-		Target:   t.Name,
-		Triple:   t.Triple,
-		Platform: t.Platform,
-		Path:     t.BinaryPath(p.cfg.Project.Binary),
-		Size:     int64(len(data)),
-		SHA256:   hex.EncodeToString(sum[:]),
-	}, nil
-}
-
-// readFile returns a file's bytes. File.Contents carries a string, which
-// would mangle a binary's bytes, so the file crosses as base64 text.
-func (p *Pipeline) readFile(ctx context.Context, f *dagger.File) ([]byte, error) {
-	text, err := p.c.Container().From(p.cfg.BaseImage).
-		WithMountedFile("/in", f).
-		WithExec([]string{"base64", "-w0", "/in"}, dagger.ContainerWithExecOpts{RedirectStdout: "/out.b64"}).
-		File("/out.b64").
-		Contents(ctx)
-	if err != nil {
-		return nil, err
-	}
-	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
-	if err != nil {
-		return nil, fmt.Errorf("decode binary: %w", err)
-	}
-	return data, nil
 }

@@ -83,6 +83,10 @@ type Config struct {
 	// Cores is the engine's CPU count; 0 asks the engine. With fewer cores
 	// than stages to run at once, the checks run first, alone (see Run).
 	Cores int
+	// Verified, when set, spares Verify reading back a binary whose
+	// content passed for its target before (see VerifiedMemo). nil reads
+	// and checks every binary: what verify's rebuild wants.
+	Verified VerifiedMemo
 }
 
 // untrustedSuffix ends the cache namespace of an untrusted run.

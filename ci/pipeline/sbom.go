@@ -30,18 +30,49 @@ func (p *Pipeline) metadataArgs(t target.Target) []string {
 	return args
 }
 
-// Metadata is the container after `cargo metadata` for t: the JSON at
-// /out/metadata.json and the Cargo.lock cargo resolved at /out/Cargo.lock
-// (written by cargo when the project ships none). No target/ volume: it
-// builds nothing, and would wait for the build's lock.
-func (p *Pipeline) Metadata(t target.Target) *dagger.Container {
+// Metadata is the container after `cargo metadata` for every target, in
+// one exec: mounting a large source costs seconds per exec, cargo metadata
+// little. Each target's JSON is at /out/<triple>.json (see MetadataFile),
+// made by exactly the command that target would run alone; the Cargo.lock
+// cargo resolved is at /out/Cargo.lock (written by cargo when the project
+// ships none). No target/ volume: it builds nothing, and would wait for
+// the build's lock.
+func (p *Pipeline) Metadata(targets []target.Target) *dagger.Container {
 	ctr := p.withSource(p.Toolchain()).WithEnvVariable("CARGO_TERM_COLOR", "never")
-	script := `set -eu
-mkdir -p /out
-"$@" > /out/metadata.json
-cp Cargo.lock /out/Cargo.lock`
-	return ctr.WithExec(append([]string{"sh", "-c", script, "metadata"}, p.metadataArgs(t)...))
+	return ctr.WithExec([]string{"sh", "-c", p.metadataScript(metadataOut, targets)})
 }
+
+// metadataOut is the folder of Metadata's outputs.
+const metadataOut = "/out"
+
+// MetadataFile is where Metadata leaves t's cargo metadata.
+func MetadataFile(t target.Target) string { return metadataOut + "/" + t.Triple + ".json" }
+
+// metadataScript runs metadataArgs for each target, its output to
+// <out>/<triple>.json, then copies Cargo.lock to out. Once cargo wrote a
+// Cargo.lock, the next targets read it: the same resolution.
+func (p *Pipeline) metadataScript(out string, targets []target.Target) string {
+	var b strings.Builder
+	b.WriteString("set -eu\nmkdir -p " + shellQuote(out) + "\n")
+	for _, t := range targets {
+		fmt.Fprintf(&b, "%s > %s || { echo %s >&2; exit 1; }\n",
+			shellJoin(p.metadataArgs(t)), shellQuote(out+"/"+t.Triple+".json"),
+			shellQuote("cargo metadata for "+t.Name+" ("+t.Triple+") failed"))
+	}
+	b.WriteString("cp Cargo.lock " + shellQuote(out+"/Cargo.lock") + "\n")
+	return b.String()
+}
+
+// shellJoin quotes each word for sh.
+func shellJoin(words []string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = shellQuote(w)
+	}
+	return strings.Join(quoted, " ")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // toolchainFacts are what the SBOM and the manifest record of the toolchain.
 type toolchainFacts struct {
@@ -110,8 +141,8 @@ func stdPackages() []sbom.StdPackage {
 	return out
 }
 
-// supplyChain gathers the SBOM's inputs in the engine (cargo metadata per
-// target, the toolchain's facts), writes the SBOM and returns what the
+// supplyChain gathers the SBOM's inputs in the engine (cargo metadata for
+// each target, the toolchain's facts), writes the SBOM and returns what the
 // manifest records of the build.
 func (p *Pipeline) supplyChain(ctx context.Context) (*dagger.File, *manifest.Build, error) {
 	targets := p.cfg.Targets
@@ -119,22 +150,31 @@ func (p *Pipeline) supplyChain(ctx context.Context) (*dagger.File, *manifest.Bui
 	var lock string
 	var facts toolchainFacts
 	g, gctx := errgroup.WithContext(ctx)
-	for i, t := range targets {
-		g.Go(func() error {
-			ctr := p.Metadata(t)
-			data, err := ctr.File("/out/metadata.json").Contents(gctx)
-			if err != nil {
-				return fmt.Errorf("cargo metadata for %s: %w", t.Name, err)
-			}
-			metas[i] = sbom.Target{Name: t.Name, Triple: t.Triple, Metadata: []byte(data)}
-			if i == 0 {
-				if lock, err = ctr.File("/out/Cargo.lock").Contents(gctx); err != nil {
-					return fmt.Errorf("Cargo.lock: %w", err)
+	g.Go(func() error {
+		ctr, err := p.Metadata(targets).Sync(gctx)
+		if err != nil {
+			return fmt.Errorf("cargo metadata: %w", err)
+		}
+		reads, rctx := errgroup.WithContext(gctx)
+		for i, t := range targets {
+			reads.Go(func() error {
+				data, err := ctr.File(MetadataFile(t)).Contents(rctx)
+				if err != nil {
+					return fmt.Errorf("cargo metadata for %s: %w", t.Name, err)
 				}
+				metas[i] = sbom.Target{Name: t.Name, Triple: t.Triple, Metadata: []byte(data)}
+				return nil
+			})
+		}
+		reads.Go(func() error {
+			var err error
+			if lock, err = ctr.File(metadataOut + "/Cargo.lock").Contents(rctx); err != nil {
+				return fmt.Errorf("Cargo.lock: %w", err)
 			}
 			return nil
 		})
-	}
+		return reads.Wait()
+	})
 	g.Go(func() error {
 		var err error
 		facts, err = p.toolchainFacts(gctx)
