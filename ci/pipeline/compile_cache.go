@@ -64,11 +64,14 @@ const (
 	packPath = "/out/sccache-pack.tar"
 )
 
-// cacheInfoPath is, beside a pack or snapshot made after a stage, its
-// sha256 and size ("<sha256> <bytes>"; an empty file when none was made):
-// the front end reads it to decide whether to upload, without exporting
-// or hashing the file.
-const cacheInfoPath = "/out/cache-info"
+// packInfoPath and snapshotInfoPath are, beside a pack or snapshot made
+// after a stage, its sha256 and size ("<sha256> <bytes>"; an empty file
+// when none was made): the front end reads them to decide whether to
+// upload, without exporting or hashing the file.
+const (
+	packInfoPath     = "/out/pack-info"
+	snapshotInfoPath = "/out/snapshot-info"
+)
 
 // snapshotPath is the target/ snapshot made after a stage.
 const snapshotPath = "/out/target.tar.zst"
@@ -208,9 +211,9 @@ tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf ` + packPath 
 cp /tmp/sccache-now .garage-release-known.new
 mv -f .garage-release-known.new .garage-release-known
 if [ -s /tmp/sccache-new ]; then
-  echo "$(sha256sum < ` + packPath + ` | cut -c1-64) $(stat -c %s ` + packPath + `)" > ` + cacheInfoPath + `
+  echo "$(sha256sum < ` + packPath + ` | cut -c1-64) $(stat -c %s ` + packPath + `)" > ` + packInfoPath + `
 else
-  : > ` + cacheInfoPath + `
+  : > ` + packInfoPath + `
 fi
 `
 
@@ -284,7 +287,6 @@ func (p *Pipeline) restoreSnapshot(ctx context.Context, snaps TargetSnapshots, p
 	if strings.TrimSpace(state) != "empty" {
 		return ""
 	}
-	start := time.Now()
 	snap, err := snaps.Fetch(ctx, part)
 	if err != nil {
 		return fmt.Sprintf("the target/ snapshot of %s: %v: it compiles without it", part, err)
@@ -298,7 +300,7 @@ func (p *Pipeline) restoreSnapshot(ctx context.Context, snaps TargetSnapshots, p
 	if err != nil {
 		return fmt.Sprintf("the target/ snapshot of %s did not unpack (%s): it compiles without it", part, firstLine(Describe(err)))
 	}
-	return fmt.Sprintf("%s started from the target/ snapshot in S3 (restored in %s)", part, time.Since(start).Round(10*time.Millisecond))
+	return fmt.Sprintf("%s started from the target/ snapshot in S3", part)
 }
 
 // CacheUpload is something a stage made for the compile cache in S3: the
@@ -309,17 +311,6 @@ type CacheUpload struct {
 	Info *dagger.File
 }
 
-// compilePack is the pack of what the stage that ended in ctr added to the
-// partition's volume; nil when no pack is made (no cache, or read-only).
-func (p *Pipeline) compilePack(ctr *dagger.Container) *CacheUpload {
-	cc := p.cfg.CompileCache
-	if cc == nil || cc.ReadOnly {
-		return nil
-	}
-	done := ctr.WithExec([]string{"sh", "-c", packScript})
-	return &CacheUpload{File: done.File(packPath), Info: done.File(cacheInfoPath)}
-}
-
 // snapshotScript snapshots the target/ volume after a stage, when the
 // stage compiled a dependency (a crate not under /src: the snapshot in S3
 // lacks it) or S3 has no snapshot of the partition (FORCE). A stage that
@@ -327,13 +318,12 @@ func (p *Pipeline) compilePack(ctr *dagger.Container) *CacheUpload {
 // serves as well, the repair rebuilding those.
 const snapshotScript = `set -eu
 mkdir -p /out
-: > ` + cacheInfoPath + `
+: > ` + snapshotInfoPath + `
 ` + compiledDependencyScript + `
-if [ "${FORCE:-}" != 1 ] && ! compiled_dependency "$LOG_FILE"; then
-  exit 0
+if [ "${FORCE:-}" = 1 ] || compiled_dependency "$LOG_FILE"; then
+  tar -C /target --exclude=./` + BuildLog + ` -cf - . | zstd -q -T0 -3 -o ` + snapshotPath + `
+  echo "$(sha256sum < ` + snapshotPath + ` | cut -c1-64) $(stat -c %s ` + snapshotPath + `)" > ` + snapshotInfoPath + `
 fi
-tar -C /target --exclude=./` + BuildLog + ` -cf - . | zstd -q -T0 -3 -o ` + snapshotPath + `
-echo "$(sha256sum < ` + snapshotPath + ` | cut -c1-64) $(stat -c %s ` + snapshotPath + `)" > ` + cacheInfoPath + `
 `
 
 // compiledDependencyScript defines compiled_dependency: whether a stage's
@@ -343,20 +333,30 @@ const compiledDependencyScript = `compiled_dependency() {
   grep -E '^ +(Compiling|Checking) [^ ]+ v' "$1" 2>/dev/null | grep -qv ' (/src[/)]'
 }`
 
-// targetSnapshot is the snapshot of the partition's target/ volume after
-// the stage that ended in ctr (see snapshotScript); nil when none may be
-// made (no cache, or read-only).
-func (p *Pipeline) targetSnapshot(ctr *dagger.Container, part string) *CacheUpload {
+// cacheUploads makes, after the stage that ended in ctr, in one exec, the
+// pack of what the stage added to the partition's sccache volume and the
+// snapshot of its target/ volume (see snapshotScript); nil for what is not
+// made (no cache, or read-only: neither).
+func (p *Pipeline) cacheUploads(ctr *dagger.Container, part string) (pack, snap *CacheUpload) {
 	cc := p.cfg.CompileCache
-	if cc == nil || cc.ReadOnly || cc.Snapshots == nil {
-		return nil
+	if cc == nil || cc.ReadOnly {
+		return nil, nil
 	}
-	force := "0"
-	if !cc.Snapshots.Has(part) {
-		force = "1"
+	script := packScript
+	if cc.Snapshots != nil {
+		force := "0"
+		if !cc.Snapshots.Has(part) {
+			force = "1"
+		}
+		ctr = ctr.WithEnvVariable("FORCE", force)
+		script += snapshotScript
 	}
-	done := ctr.WithEnvVariable("FORCE", force).WithExec([]string{"sh", "-c", snapshotScript})
-	return &CacheUpload{File: done.File(snapshotPath), Info: done.File(cacheInfoPath)}
+	done := ctr.WithExec([]string{"sh", "-c", script})
+	pack = &CacheUpload{File: done.File(packPath), Info: done.File(packInfoPath)}
+	if cc.Snapshots != nil {
+		snap = &CacheUpload{File: done.File(snapshotPath), Info: done.File(snapshotInfoPath)}
+	}
+	return pack, snap
 }
 
 // ParseCacheInfo reads a CacheUpload's Info: ok is false when nothing was

@@ -60,13 +60,21 @@ type Result struct {
 	TargetSnapshots map[string]*CacheUpload
 
 	mu sync.Mutex
+	// ctx is Run's: what is made for the upload outlives the stages.
+	ctx context.Context
 }
 
 // addCacheUploads keeps what the stage that ended in ctr made for the
 // compile cache in S3: the pack of its new sccache entries and the
 // snapshot of its target/ volume.
 func (r *Result) addCacheUploads(p *Pipeline, ctr *dagger.Container, partition string) {
-	pack, snap := p.compilePack(ctr), p.targetSnapshot(ctr, partition)
+	pack, snap := p.cacheUploads(ctr, partition)
+	// Made now, beside the stages still running, not after the run: the
+	// front end's upload then finds them done. A failure here is seen
+	// again, and reported, by the upload.
+	if pack != nil {
+		go pack.Info.Sync(r.ctx)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if pack != nil {
@@ -94,7 +102,7 @@ func (p *Pipeline) Run(ctx context.Context, st Stages) (*Result, error) {
 	}
 	rep := newReport(p.cfg.Progress, p.cfg.Live, p.cfg.Heartbeat)
 	rep.setting = diagnose.Setting{Table: p.cfg.Project.SettingsTable()}
-	res := &Result{Report: rep, Toolchain: p.toolchain}
+	res := &Result{Report: rep, Toolchain: p.toolchain, ctx: ctx}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
