@@ -1,16 +1,19 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/minio/minio-go/v7"
 
 	"github.com/garage-release/garage-release/ci/testenv"
@@ -299,6 +302,38 @@ func TestE2ECompileCache(t *testing.T) {
 		t.Errorf("read-only binaries differ")
 	}
 
+	// F: a snapshot made by another build of the toolchain (the same
+	// recipe on another day: other compiler packages) is not restored: a
+	// note, that stage compiles, the same binaries.
+	var armSnap string
+	for _, k := range snapshotKeys() {
+		if strings.Contains(k, "/aarch64-unknown-linux-gnu/") {
+			armSnap = k
+		}
+	}
+	if armSnap == "" {
+		t.Fatal("no snapshot for aarch64")
+	}
+	other := withToolchainIdentity(t, []byte(readObject(t, client, bucket, armSnap)), "another build of the toolchain\n")
+	otherSum := sha256.Sum256(other)
+	otherKey := armSnap[:strings.LastIndex(armSnap, "/")+1] + hex.EncodeToString(otherSum[:]) + ".tar.zst"
+	if _, err := client.PutObject(context.Background(), bucket, otherKey, bytes.NewReader(other), int64(len(other)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, f, sumsF := release("other-toolchain", "--cache", "read-only")
+	if !strings.Contains(f, "the target/ snapshot of aarch64-unknown-linux-gnu was made with another build of the toolchain") {
+		t.Errorf("a snapshot of another toolchain gave no note")
+	}
+	if fig := cacheFigures(f)["build arm64"]; fig[0]+fig[1] == 0 {
+		t.Errorf("build arm64 compiled nothing beside a snapshot of another toolchain: %v", fig)
+	}
+	if !strings.Contains(f, "x86_64-unknown-linux-gnu started from the target/ snapshot in S3") {
+		t.Errorf("the other stages did not start from their snapshots")
+	}
+	if !bytes.Equal(sums, sumsF) {
+		t.Errorf("binaries built beside a snapshot of another toolchain differ:\n%s\n%s", sums, sumsF)
+	}
+
 	// cache erase: the cache goes, every release file and the page stay.
 	releaseFiles := map[string]string{}
 	for k, v := range bucketState(t, client, bucket) {
@@ -326,4 +361,53 @@ func TestE2ECompileCache(t *testing.T) {
 			t.Errorf("erase changed %s", k)
 		}
 	}
+}
+
+// withToolchainIdentity returns the snapshot (a zstd-compressed tar) with
+// the toolchain identity it carries replaced by identity.
+func withToolchainIdentity(t *testing.T, snapshot []byte, identity string) []byte {
+	t.Helper()
+	dec, err := zstd.NewReader(bytes.NewReader(snapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	var out bytes.Buffer
+	enc, err := zstd.NewWriter(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, tw := tar.NewReader(dec), tar.NewWriter(enc)
+	found := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the snapshot: %v", err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == "./.garage-release-toolchain" {
+			body, found = []byte(identity), true
+			h.Size = int64(len(body))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(body)
+	}
+	if !found {
+		t.Fatal("the snapshot carries no toolchain identity")
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -262,12 +262,34 @@ func (p *Pipeline) seedCompileCache(ctx context.Context, rep *Report, partitions
 // build writes the source record before cargo writes a file.
 const targetRecordProbe = `if [ -e ` + sourcesStamp + ` ]; then echo warm; else echo empty; fi`
 
-// restoreSnapshotScript unpacks a snapshot into an empty target/ volume.
-// The volume was probed empty, but another run may have filled it since:
-// the record says so, and the snapshot is then left out.
+// toolchainIdentityScript defines toolchain_identity: a digest of the
+// compilers and libraries a container builds with (rustc's version and
+// every Debian package's). Two toolchains built from one recipe on
+// different days can differ (the archive moves), and a snapshot keeps
+// what build scripts compiled with the C compiler of the toolchain that
+// made it: it is restored only into the same toolchain.
+const toolchainIdentityScript = `toolchain_identity() {
+  { rustc -vV; dpkg-query -W -f '${Package} ${Version} ${Architecture}\n' | LC_ALL=C sort; } | sha256sum | cut -c1-64
+}`
+
+// toolchainIdentityFile is where a snapshot carries its toolchain's
+// identity, in the target/ volume.
+const toolchainIdentityFile = "/target/.garage-release-toolchain"
+
+// restoreSnapshotScript unpacks a snapshot into an empty target/ volume,
+// and says what it did: "kept" (the volume was filled meanwhile by another
+// run: the probe's answer is old), "other-toolchain" (made by another
+// build of the toolchain: emptied again), or "restored".
 const restoreSnapshotScript = `set -eu
-if [ -e ` + sourcesStamp + ` ]; then echo "filled meanwhile: kept"; exit 0; fi
+` + toolchainIdentityScript + `
+if [ -e ` + sourcesStamp + ` ]; then echo kept; exit 0; fi
 zstd -q -d -c /snapshot.tar.zst | tar -x -C /target
+if [ "$(cat ` + toolchainIdentityFile + ` 2>/dev/null)" != "$(toolchain_identity)" ]; then
+  find /target -mindepth 1 -delete
+  echo other-toolchain
+  exit 0
+fi
+echo restored
 `
 
 // restoreSnapshot fills the partition's target/ volume from its snapshot
@@ -291,16 +313,27 @@ func (p *Pipeline) restoreSnapshot(ctx context.Context, snaps TargetSnapshots, p
 	if err != nil {
 		return fmt.Sprintf("the target/ snapshot of %s: %v: it compiles without it", part, err)
 	}
-	_, err = p.Toolchain().
+	// The stage's own image: the identity check compares like with like.
+	base := p.Toolchain()
+	if part == "test" {
+		base = p.Runner()
+	}
+	out, err := base.
 		WithMountedCache("/target", vol, locked).
 		WithMountedFile("/snapshot.tar.zst", snap).
 		WithEnvVariable("GARAGE_RELEASE_CACHE_NAMESPACE", p.cfg.CacheNamespace).
 		WithExec([]string{"sh", "-c", restoreSnapshotScript}).
-		Sync(ctx)
+		Stdout(ctx)
 	if err != nil {
 		return fmt.Sprintf("the target/ snapshot of %s did not unpack (%s): it compiles without it", part, firstLine(Describe(err)))
 	}
-	return fmt.Sprintf("%s started from the target/ snapshot in S3", part)
+	switch strings.TrimSpace(out) {
+	case "restored":
+		return fmt.Sprintf("%s started from the target/ snapshot in S3", part)
+	case "other-toolchain":
+		return fmt.Sprintf("the target/ snapshot of %s was made with another build of the toolchain (its compilers or packages differ): it compiles without it", part)
+	}
+	return ""
 }
 
 // CacheUpload is something a stage made for the compile cache in S3: the
@@ -320,7 +353,9 @@ const snapshotScript = `set -eu
 mkdir -p /out
 : > ` + snapshotInfoPath + `
 ` + compiledDependencyScript + `
+` + toolchainIdentityScript + `
 if [ "${FORCE:-}" = 1 ] || compiled_dependency "$LOG_FILE"; then
+  toolchain_identity > ` + toolchainIdentityFile + `
   tar -C /target --exclude=./` + BuildLog + ` -cf - . | zstd -q -T0 -3 -o ` + snapshotPath + `
   echo "$(sha256sum < ` + snapshotPath + ` | cut -c1-64) $(stat -c %s ` + snapshotPath + `)" > ` + snapshotInfoPath + `
 fi
