@@ -206,8 +206,8 @@ func TestE2EModuleFromAnotherFolder(t *testing.T) {
 // TestE2EModulePublish: `dagger call publish` publishes a project to the
 // test S3 server, reached from the engine through a service binding
 // (--s-3-service tcp://...), with the credentials as env: secrets; its
-// compile cache goes to the same bucket, and a second call in a new cache
-// namespace gets the library crates from there.
+// compile cache (packs and target/ snapshots) goes to the same bucket, and
+// a second call in a new cache namespace starts from there.
 func TestE2EModulePublish(t *testing.T) {
 	requireEngine(t)
 	dagger := daggerCLI(t)
@@ -254,28 +254,25 @@ func TestE2EModulePublish(t *testing.T) {
 			t.Errorf("the bucket has no %s", k)
 		}
 	}
-	var packs int
+	var packs, snapshots int
 	for k := range state {
 		if strings.HasPrefix(k, "_cache/sccache/") {
 			packs++
 		}
+		if strings.HasPrefix(k, "_cache/target/") {
+			snapshots++
+		}
 	}
-	if packs == 0 {
-		t.Fatal("the module's publish wrote no compile cache pack")
+	if packs == 0 || snapshots == 0 {
+		t.Fatalf("the module's publish wrote %d compile cache packs and %d target/ snapshots, want some of each", packs, snapshots)
 	}
 	if m := readObject(t, client, bucket, "_releases/v0.3.1/manifest.json"); !strings.Contains(m, commit) {
 		t.Errorf("the manifest does not name the commit:\n%s", m)
 	}
-	// Again in a new namespace (--force: the version is out): the
-	// library crates come from S3.
+	// Again in a new namespace (--force: the version is out): the build
+	// starts from its target/ snapshot in S3 and compiles nothing.
 	_, stderr := run(dir, publishArgs("e2e-modpub-b-"+randomHex(t), "--force")...)
-	if !cacheHit(stderr, "build amd64") {
-		t.Errorf("the second publish got no hit from the compile cache:\n%s", tail(stderr, 40))
+	if f := cacheFigures(stderr)["build amd64"]; !strings.Contains(stderr, "x86_64-unknown-linux-gnu started from the target/ snapshot in S3") || f[0]+f[1] != 0 {
+		t.Errorf("the second publish did not start from the compile cache's snapshot (sccache: %v):\n%s", f, tail(stderr, 40))
 	}
-}
-
-// cacheHit says whether the summary shows a hit for stage.
-func cacheHit(stderr, stage string) bool {
-	f, ok := cacheFigures(stderr)[stage]
-	return ok && f[0] > 0
 }
