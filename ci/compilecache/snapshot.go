@@ -89,20 +89,13 @@ func (s *Store) SaveSnapshot(ctx context.Context, partition, file string) (int64
 // HasSnapshot says whether S3 holds the snapshot of partition whose
 // sha256 is sum.
 func (s *Store) HasSnapshot(ctx context.Context, partition, sum string) bool {
-	_, err := s.mc.StatObject(ctx, s.cfg.Bucket, s.snapshotKey(partition, sum), minio.StatObjectOptions{})
-	return err == nil
+	return s.exists(ctx, s.snapshotKey(partition, sum))
 }
 
 // removeSnapshot deletes a snapshot key of this store; any other key is
 // refused.
 func (s *Store) removeSnapshot(ctx context.Context, key string) error {
-	if !strings.HasPrefix(key, s.troot) || !snapshotName.MatchString(key[strings.LastIndex(key, "/")+1:]) {
-		return fmt.Errorf("refusing to remove %s: not a target/ snapshot under %s", key, s.troot)
-	}
-	if err := s.mc.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return publish.Explain(s.cfg, "remove", key, err)
-	}
-	return nil
+	return s.removeKey(ctx, key, s.troot, snapshotName, "a target/ snapshot")
 }
 
 // snapshots serves the pipeline the newest snapshot of each partition

@@ -175,13 +175,25 @@ func isCorrupted(err error) bool { return errors.Is(err, errCorrupted) }
 // Remove deletes a pack key of this store (a corrupted one, so that a
 // good copy can take its name); a key outside the store is refused.
 func (s *Store) Remove(ctx context.Context, key string) error {
-	if !strings.HasPrefix(key, s.root) || !packName.MatchString(key[strings.LastIndex(key, "/")+1:]) {
-		return fmt.Errorf("refusing to remove %s: not a pack under %s", key, s.root)
+	return s.removeKey(ctx, key, s.root, packName, "a pack")
+}
+
+// removeKey deletes key when it is under root and named like name; any
+// other key is refused (what says what it should have been).
+func (s *Store) removeKey(ctx context.Context, key, root string, name *regexp.Regexp, what string) error {
+	if !strings.HasPrefix(key, root) || !name.MatchString(key[strings.LastIndex(key, "/")+1:]) {
+		return fmt.Errorf("refusing to remove %s: not %s under %s", key, what, root)
 	}
 	if err := s.mc.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		return publish.Explain(s.cfg, "remove", key, err)
 	}
 	return nil
+}
+
+// exists says whether S3 holds key.
+func (s *Store) exists(ctx context.Context, key string) bool {
+	_, err := s.mc.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{})
+	return err == nil
 }
 
 // download fetches key into dest through a temporary file, and keeps it
@@ -238,8 +250,7 @@ func (s *Store) Save(ctx context.Context, partition, file string) (int64, error)
 
 // Has says whether S3 holds the pack of partition whose sha256 is sum.
 func (s *Store) Has(ctx context.Context, partition, sum string) bool {
-	_, err := s.mc.StatObject(ctx, s.cfg.Bucket, s.root+partition+"/"+sum+".tar", minio.StatObjectOptions{})
-	return err == nil
+	return s.exists(ctx, s.root+partition+"/"+sum+".tar")
 }
 
 // emptyTar says whether a tar file has no entry (a stage that added
