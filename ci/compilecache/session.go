@@ -154,7 +154,8 @@ func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 	}
 	defer os.RemoveAll(tmp)
 	var wg sync.WaitGroup
-	upload := func(kind, part string, up *pipeline.CacheUpload, has func(sum string) bool, save func(file string) (int64, error), done map[string]int64) {
+	// keep, when set, keeps the uploaded file on this machine.
+	upload := func(kind, part string, up *pipeline.CacheUpload, has func(sum string) bool, save func(file string) (int64, string, error), keep func(file, sum string), done map[string]int64) {
 		defer wg.Done()
 		text, err := up.Info.Contents(ctx)
 		if err != nil {
@@ -174,7 +175,7 @@ func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 			warnf("the %s of %s: %s", kind, part, pipeline.Describe(err))
 			return
 		}
-		n, err := save(local)
+		n, sum, err := save(local)
 		if err != nil {
 			warnf("%v: the next run compiles it again", err)
 			return
@@ -185,22 +186,21 @@ func (s *Session) Save(ctx context.Context, res *pipeline.Result) {
 		mu.Lock()
 		done[part] = n
 		mu.Unlock()
-		if kind == "pack" {
-			// This machine has it now: the next run need not download it.
-			if sum, err := FileSum(local); err == nil {
-				os.Rename(local, filepath.Join(s.dir, part, sum+".tar"))
-			}
+		if keep != nil {
+			keep(local, sum)
 		}
 	}
 	for part, up := range res.CompilePacks {
 		wg.Add(1)
+		// This machine has the pack now: the next run need not download it.
+		keep := func(file, sum string) { os.Rename(file, filepath.Join(s.dir, part, sum+".tar")) }
 		go upload("pack", part, up, func(sum string) bool { return s.store.Has(ctx, part, sum) },
-			func(f string) (int64, error) { return s.store.Save(ctx, part, f) }, written)
+			func(f string) (int64, string, error) { return s.store.Save(ctx, part, f) }, keep, written)
 	}
 	for part, up := range res.TargetSnapshots {
 		wg.Add(1)
 		go upload("target/ snapshot", part, up, func(sum string) bool { return s.store.HasSnapshot(ctx, part, sum) },
-			func(f string) (int64, error) { return s.store.SaveSnapshot(ctx, part, f) }, snapWritten)
+			func(f string) (int64, string, error) { return s.store.SaveSnapshot(ctx, part, f) }, nil, snapWritten)
 	}
 	wg.Wait()
 }

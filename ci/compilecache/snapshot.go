@@ -58,32 +58,32 @@ func (s *Store) ListSnapshots(ctx context.Context, partitions []string) (map[str
 
 // SaveSnapshot uploads the snapshot file of partition under its sha256,
 // unless S3 has it, then removes the partition's snapshots older than the
-// keepSnapshots newest. It returns the bytes written.
-func (s *Store) SaveSnapshot(ctx context.Context, partition, file string) (int64, error) {
+// keepSnapshots newest. It returns the bytes written and the sha256.
+func (s *Store) SaveSnapshot(ctx context.Context, partition, file string) (int64, string, error) {
 	sum, size, err := hashFile(file)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	key := s.snapshotKey(partition, sum)
 	if s.HasSnapshot(ctx, partition, sum) {
-		return 0, nil
+		return 0, sum, nil
 	}
 	if _, err := s.mc.FPutObject(ctx, s.cfg.Bucket, key, file, minio.PutObjectOptions{ContentType: "application/zstd"}); err != nil {
-		return 0, publish.Explain(s.cfg, "upload", key, err)
+		return 0, sum, publish.Explain(s.cfg, "upload", key, err)
 	}
 	listed, err := s.ListSnapshots(ctx, []string{partition})
 	if err != nil {
-		return size, err
+		return size, sum, err
 	}
 	for i, o := range listed[partition] {
 		if i < keepSnapshots || o.Key == key {
 			continue
 		}
 		if err := s.removeSnapshot(ctx, o.Key); err != nil {
-			return size, err
+			return size, sum, err
 		}
 	}
-	return size, nil
+	return size, sum, nil
 }
 
 // HasSnapshot says whether S3 holds the snapshot of partition whose

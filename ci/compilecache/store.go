@@ -227,25 +227,25 @@ func (s *Store) download(ctx context.Context, key, dest string) error {
 }
 
 // Save uploads the pack file of partition under its sha256, unless S3 has
-// it already; it returns the bytes written. An empty pack (a tar with no
-// entry) is not uploaded.
-func (s *Store) Save(ctx context.Context, partition, file string) (int64, error) {
+// it already; it returns the bytes written and the sha256. An empty pack
+// (a tar with no entry) is not uploaded.
+func (s *Store) Save(ctx context.Context, partition, file string) (int64, string, error) {
 	sum, size, err := hashFile(file)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if empty, err := emptyTar(file); err != nil || empty {
-		return 0, err
+		return 0, sum, err
 	}
 	if s.Has(ctx, partition, sum) {
-		return 0, nil
+		return 0, sum, nil
 	}
 	key := s.root + partition + "/" + sum + ".tar"
 	_, err = s.mc.FPutObject(ctx, s.cfg.Bucket, key, file, minio.PutObjectOptions{ContentType: "application/x-tar"})
 	if err != nil {
-		return 0, publish.Explain(s.cfg, "upload", key, err)
+		return 0, sum, publish.Explain(s.cfg, "upload", key, err)
 	}
-	return size, nil
+	return size, sum, nil
 }
 
 // Has says whether S3 holds the pack of partition whose sha256 is sum.
@@ -269,12 +269,6 @@ func emptyTar(p string) (bool, error) {
 		return false, fmt.Errorf("pack %s: %w", p, err)
 	}
 	return false, nil
-}
-
-// FileSum is the hex sha256 of a file: a pack's name without ".tar".
-func FileSum(p string) (string, error) {
-	sum, _, err := hashFile(p)
-	return sum, err
 }
 
 func hashFile(p string) (string, int64, error) { return publish.HashFile(p) }

@@ -80,15 +80,15 @@ func TestSaveRestoreErase(t *testing.T) {
 
 	tmp := t.TempDir()
 	p := pack(t, tmp, map[string]string{"./a/b/ab12": "entry one", "./c/d/cd34": "entry two"})
-	n, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p)
+	n, _, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p)
 	if err != nil || n == 0 {
 		t.Fatalf("first save: %d bytes, %v", n, err)
 	}
-	if n, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p); err != nil || n != 0 {
+	if n, _, err := s.Save(ctx, "x86_64-unknown-linux-gnu", p); err != nil || n != 0 {
 		t.Fatalf("second save of the same pack: %d bytes written, %v; want 0 (it is there)", n, err)
 	}
 	empty := pack(t, t.TempDir(), nil)
-	if n, err := s.Save(ctx, "test", empty); err != nil || n != 0 {
+	if n, _, err := s.Save(ctx, "test", empty); err != nil || n != 0 {
 		t.Fatalf("an empty pack: %d bytes written, %v", n, err)
 	}
 
@@ -212,10 +212,10 @@ func TestSnapshots(t *testing.T) {
 		}
 		p, sum := write(body)
 		sums = append(sums, sum)
-		if n, err := s.SaveSnapshot(ctx, part, p); err != nil || n != int64(len(body)) {
+		if n, got, err := s.SaveSnapshot(ctx, part, p); err != nil || n != int64(len(body)) || got != sum {
 			t.Fatalf("save %s: %d bytes, %v", body, n, err)
 		}
-		if n, err := s.SaveSnapshot(ctx, part, p); err != nil || n != 0 {
+		if n, _, err := s.SaveSnapshot(ctx, part, p); err != nil || n != 0 {
 			t.Fatalf("save %s again: %d bytes, %v; want 0 (it is there)", body, n, err)
 		}
 	}
