@@ -206,16 +206,10 @@ func prepareCached(ctx context.Context, source *dagger.Directory, req request.Re
 	if req.Cache.Bucket != "" {
 		s3.Bucket = req.Cache.Bucket
 	}
-	key, err := pipeline.ToolchainKey(ctx, c, cfg.BaseImage, req.Engine.ToolchainImage, req.Engine.ToolchainComplete, cfg.Project.BuildPackages, cfg.Targets)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "Compile cache: warning: %v: building without it\n", err)
-		return p, nil, nil
-	}
 	cc, sess := compilecache.Open(ctx, c, compilecache.Options{
-		S3: s3, Mode: mode, Why: why, Toolchain: key,
-		Dir:        filepath.Join(os.TempDir(), "garage-release-compile-cache"),
-		Partitions: pipeline.CachePartitions(pipeline.AllStages, cfg.Project, cfg.Targets),
-		Log:        os.Stderr,
+		S3: s3, Mode: mode, Why: why, Pipeline: cfg, Stages: pipeline.AllStages,
+		Dir: filepath.Join(os.TempDir(), "garage-release-compile-cache"),
+		Log: os.Stderr,
 	})
 	if cc == nil {
 		return p, nil, nil

@@ -51,19 +51,14 @@ func openCompileCache(ctx context.Context, c *dagger.Client, e *env, o *options,
 	if err != nil {
 		return warn(err)
 	}
-	key, err := pipeline.ToolchainKey(ctx, c, o.baseImage, o.toolchainImage, o.toolchainComplete, o.project.BuildPackages, o.targetList)
-	if err != nil {
-		return warn(err)
-	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
 	}
 	return compilecache.Open(ctx, c, compilecache.Options{
-		S3: cfg, Mode: mode, Why: why, Toolchain: key,
-		Dir:        filepath.Join(base, "garage-release", "compile-cache"),
-		Partitions: pipeline.CachePartitions(st, p.Project, p.Targets),
-		Log:        e.stderr,
+		S3: cfg, Mode: mode, Why: why, Pipeline: p, Stages: st,
+		Dir: filepath.Join(base, "garage-release", "compile-cache"),
+		Log: e.stderr,
 	})
 }
 

@@ -40,13 +40,14 @@ type Options struct {
 	// Mode is the trust decision (trust.Decide); Why says what decided it.
 	Mode trust.Mode
 	Why  string
-	// Toolchain names the toolchain (see pipeline.ToolchainKey).
-	Toolchain string
+	// Pipeline and Stages are the run's: they name the toolchain (see
+	// pipeline.ToolchainKey) and the partitions the stages compile in
+	// (pipeline.CachePartitions).
+	Pipeline pipeline.Config
+	Stages   pipeline.Stages
 	// Dir keeps the restored packs; between runs on one machine it saves
 	// downloading them again.
 	Dir string
-	// Partitions are those the run compiles in (pipeline.CachePartitions).
-	Partitions []string
 	// Log gets the session's lines ("Compile cache: ...").
 	Log io.Writer
 }
@@ -60,18 +61,24 @@ func Open(ctx context.Context, c *dagger.Client, o Options) (*pipeline.CompileCa
 	if o.Mode == trust.Off {
 		return nil, nil
 	}
-	store, err := OpenStore(o.S3, o.Toolchain)
+	toolchain, err := pipeline.ToolchainKey(ctx, c, o.Pipeline)
 	if err != nil {
 		warnf("%v: building without it", err)
 		return nil, nil
 	}
-	dir := filepath.Join(o.Dir, storeID(o.S3), o.Toolchain)
+	partitions := pipeline.CachePartitions(o.Stages, o.Pipeline.Project, o.Pipeline.Targets)
+	store, err := OpenStore(o.S3, toolchain)
+	if err != nil {
+		warnf("%v: building without it", err)
+		return nil, nil
+	}
+	dir := filepath.Join(o.Dir, storeID(o.S3), toolchain)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		warnf("%v: building without it", err)
 		return nil, nil
 	}
 	start := time.Now()
-	restored, warns, err := store.Restore(ctx, dir, o.Partitions)
+	restored, warns, err := store.Restore(ctx, dir, partitions)
 	if err != nil {
 		warnf("%v: building without it", err)
 		return nil, nil
@@ -101,7 +108,7 @@ func Open(ctx context.Context, c *dagger.Client, o Options) (*pipeline.CompileCa
 	}
 	snaps := &snapshots{store: store, toEngine: func(p string) *dagger.File { return c.Host().File(p) }, dir: filepath.Join(dir, "target"), trusted: o.Mode == trust.ReadWrite,
 		newest: map[string]minio.ObjectInfo{}, fetched: map[string]int64{}, restored: map[string]bool{}}
-	listed, err := store.ListSnapshots(ctx, o.Partitions)
+	listed, err := store.ListSnapshots(ctx, partitions)
 	if err != nil {
 		warnf("%v: no target/ snapshots", err)
 	}
@@ -115,7 +122,7 @@ func Open(ctx context.Context, c *dagger.Client, o Options) (*pipeline.CompileCa
 		access = "reads only"
 	}
 	fmt.Fprintf(o.Log, "Compile cache: %s, %s (%s); %d packs, %d downloaded (%s) in %s; target/ snapshots of %d of %d stages\n",
-		store.Where(), access, o.Why, n, down, HumanBytes(bytes), time.Since(start).Round(10*time.Millisecond), len(snaps.newest), len(o.Partitions))
+		store.Where(), access, o.Why, n, down, HumanBytes(bytes), time.Since(start).Round(10*time.Millisecond), len(snaps.newest), len(partitions))
 	return &pipeline.CompileCache{Packs: packs, ReadOnly: o.Mode != trust.ReadWrite, Snapshots: snaps},
 		&Session{store: store, dir: dir, mode: o.Mode, log: o.Log, restored: restored, snaps: snaps}
 }

@@ -492,17 +492,18 @@ func (p *Pipeline) readCacheStats(ctx context.Context, rep *Report, ctr *dagger.
 // by hand, a digest of its reference. sccache keys its entries by the
 // compiler's own bytes too; this keeps each toolchain's packs apart, for
 // erasing and so a run downloads only its own.
-func ToolchainKey(ctx context.Context, c *dagger.Client, baseImage, toolchainImage string, complete bool, buildPackages []string, targets []target.Target) (string, error) {
-	if toolchainImage != "" && !complete {
-		sum := sha256.Sum256([]byte(toolchainImage))
+func ToolchainKey(ctx context.Context, c *dagger.Client, cfg Config) (string, error) {
+	if cfg.ToolchainImage != "" && !cfg.ToolchainComplete {
+		sum := sha256.Sum256([]byte(cfg.ToolchainImage))
 		return "image-" + hex.EncodeToString(sum[:16]), nil
 	}
-	if baseImage == "" {
-		baseImage = DefaultBaseImage
+	base := cfg.BaseImage
+	if base == "" {
+		base = DefaultBaseImage
 	}
-	ref, err := c.Container().From(baseImage).ImageRef(ctx)
+	ref, err := c.Container().From(base).ImageRef(ctx)
 	if err != nil {
 		return "", fmt.Errorf("the base image's digest: %s", Describe(err))
 	}
-	return ToolchainTag(RecipeDigest(ref, buildPackages, targets)), nil
+	return ToolchainTag(RecipeDigest(ref, cfg.Project.BuildPackages, cfg.Targets)), nil
 }
