@@ -132,7 +132,7 @@ func runCache(ctx context.Context, e *env, o *options) error {
 		var n int
 		var bytes int64
 		for _, g := range groups {
-			if cutoff.IsZero() || g.Oldest.Before(cutoff) {
+			if g.Kind != compilecache.Other && (cutoff.IsZero() || g.Oldest.Before(cutoff)) {
 				n += g.Objects
 				bytes += g.Bytes
 			}
@@ -146,7 +146,7 @@ func runCache(ctx context.Context, e *env, o *options) error {
 	}
 	fmt.Fprintf(e.stdout, "Removed %d objects (%s) under %s. Release files are untouched; the next build is only slower.\n", done.Objects, compilecache.HumanBytes(done.Bytes), where)
 	if done.Foreign > 0 {
-		fmt.Fprintf(e.stdout, "Left %d objects under %s that are not compile cache packs.\n", done.Foreign, where)
+		fmt.Fprintf(e.stdout, "Left %d objects under %s that are not compile cache packs or target/ snapshots.\n", done.Foreign, where)
 	}
 	return nil
 }

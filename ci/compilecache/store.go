@@ -290,6 +290,10 @@ func listAll(ctx context.Context, mc *minio.Client, cfg publish.Config, prefix s
 	return out, nil
 }
 
+// Other groups, in Stats, what is under the cache folder but not a pack
+// or snapshot of ours: Erase leaves it.
+const Other = "(other)"
+
 // Group is what `cache stats` shows for one kind (sccache packs, target/
 // snapshots), toolchain and partition.
 type Group struct {
@@ -313,7 +317,7 @@ func Stats(ctx context.Context, cfg publish.Config) ([]Group, error) {
 	groups := map[string]*Group{}
 	var order []string
 	for _, o := range objs {
-		kind, tc, part := "(other)", "(other)", "(other)"
+		kind, tc, part := Other, Other, Other
 		if rel := strings.TrimPrefix(o.Key, n.Prefix+Dir); isPack(rel) {
 			parts := strings.Split(rel, "/")
 			kind, tc, part = parts[0], parts[1], parts[2]
